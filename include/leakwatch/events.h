@@ -1,0 +1,39 @@
+/*
+ * events.h — building the JSON Lines events of the contract (interface.md section 5).
+ *
+ * Field names follow Suricata EVE where EVE has one. Every event starts with timestamp
+ * (packet time), event_type and sensor; flow-scoped events add the flow header.
+ */
+#ifndef LW_EVENTS_H
+#define LW_EVENTS_H
+
+#include <stdint.h>
+
+#include "leakwatch/flow.h"
+#include "leakwatch/json.h"
+
+#define LW_TIMESTAMP_LEN 40
+
+/* "2024-05-01T10:00:00.123456+0000" (UTC) */
+void lw_event_timestamp(uint64_t usec, char out[LW_TIMESTAMP_LEN]);
+const char *lw_proto_name(uint8_t proto, char tmp[8]);
+void lw_event_addr(const lw_addr *a, uint8_t ip_version, char out[64]);
+
+/* Opens the event object and writes timestamp, event_type, sensor. */
+void lw_event_begin(lw_json *j, const char *event_type, uint64_t ts_usec, const char *sensor);
+/* flow_id, community_id, src_ip, src_port, dest_ip, dest_port, proto, vlan, app_proto. */
+void lw_event_flow_header(lw_json *j, const lw_flow *f);
+
+/* What the worker knows about a flow beyond the flow table. */
+typedef struct lw_flow_summary {
+    uint64_t egress_bytes; /* payload bytes that left the home network */
+} lw_flow_summary;
+
+/* A complete `flow` event line for a flow that ended. */
+void lw_event_flow(lw_json *j, const lw_flow *f, const lw_flow_summary *s, const char *sensor);
+
+/* A complete `error` event line. file may be NULL; packet 0 = not applicable; flow_id 0 = none. */
+void lw_event_error(lw_json *j, uint64_t ts_usec, const char *sensor, const char *kind,
+                    const char *message, const char *file, uint64_t packet, uint64_t flow_id);
+
+#endif

@@ -1,0 +1,24 @@
+#!/bin/sh
+# install-deps.sh — installs what leakwatch needs from Debian packages (run as root).
+#   scripts/install-deps.sh          build dependencies
+#   scripts/install-deps.sh --test   also what the test suite uses (cmocka, tshark, python3, clang)
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+pkgs="build-essential cmake pkg-config libpcap-dev libhyperscan-dev libndpi-dev libyaml-dev
+zlib1g-dev libssl-dev python3"
+if [ "${1:-}" = "--test" ]; then
+    pkgs="$pkgs libcmocka-dev tshark libndpi-bin"
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: run as root (apt-get install needs it)" >&2
+    exit 1
+fi
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+fi

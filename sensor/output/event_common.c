@@ -1,0 +1,90 @@
+/*
+ * event_common.c — the parts every event shares: timestamps, addresses, the event header
+ * and the flow header of flow-scoped events.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "leakwatch/events.h"
+
+void lw_event_timestamp(uint64_t usec, char out[LW_TIMESTAMP_LEN])
+{
+    time_t secs = (time_t)(usec / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, LW_TIMESTAMP_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, LW_TIMESTAMP_LEN - n, ".%06u+0000", (unsigned)(usec % 1000000));
+}
+
+const char *lw_proto_name(uint8_t proto, char tmp[8])
+{
+    switch (proto) {
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 1: return "ICMP";
+    case 58: return "IPv6-ICMP"; /* as Suricata EVE */
+    case 132: return "SCTP";
+    case 47: return "GRE";
+    case 50: return "ESP";
+    case 51: return "AH";
+    default: snprintf(tmp, 8, "%u", proto); return tmp;
+    }
+}
+
+void lw_event_addr(const lw_addr *a, uint8_t ip_version, char out[64])
+{
+    if (!inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, a->b, out, 64)) snprintf(out, 64, "?");
+}
+
+void lw_event_begin(lw_json *j, const char *event_type, uint64_t ts_usec, const char *sensor)
+{
+    char ts[LW_TIMESTAMP_LEN];
+    lw_event_timestamp(ts_usec, ts);
+    lw_json_reset(j);
+    lw_json_object_begin(j);
+    lw_json_kv_str(j, "timestamp", ts);
+    lw_json_kv_str(j, "event_type", event_type);
+    lw_json_kv_str(j, "sensor", sensor);
+}
+
+void lw_event_flow_header(lw_json *j, const lw_flow *f)
+{
+    char a[64], tmp[8];
+    lw_json_kv_u64(j, "flow_id", f->flow_id);
+    lw_json_kv_str(j, "community_id", f->community_id);
+    lw_event_addr(&f->src_ip, f->ip_version, a);
+    lw_json_kv_str(j, "src_ip", a);
+    lw_json_kv_u64(j, "src_port", f->src_port);
+    lw_event_addr(&f->dst_ip, f->ip_version, a);
+    lw_json_kv_str(j, "dest_ip", a);
+    lw_json_kv_u64(j, "dest_port", f->dst_port);
+    lw_json_kv_str(j, "proto", lw_proto_name(f->proto, tmp));
+    if (f->vlan_count) {
+        lw_json_key(j, "vlan");
+        lw_json_array_begin(j);
+        for (unsigned i = 0; i < f->vlan_count && i < LW_MAX_VLAN; i++) lw_json_u64(j, f->vlan[i]);
+        lw_json_array_end(j);
+    }
+    /* nDPI classification arrives with the classify stage; until a flow is classified
+     * it carries nDPI's own name for that. */
+    lw_json_kv_str(j, "app_proto", "Unknown");
+}
+
+void lw_event_error(lw_json *j, uint64_t ts_usec, const char *sensor, const char *kind,
+                    const char *message, const char *file, uint64_t packet, uint64_t flow_id)
+{
+    lw_event_begin(j, "error", ts_usec, sensor);
+    lw_json_key(j, "error");
+    lw_json_object_begin(j);
+    lw_json_kv_str(j, "kind", kind);
+    lw_json_kv_str(j, "message", message);
+    if (file) lw_json_kv_str(j, "file", file);
+    if (packet) lw_json_kv_u64(j, "packet", packet);
+    if (flow_id) lw_json_kv_u64(j, "flow_id", flow_id);
+    lw_json_object_end(j);
+    lw_json_object_end(j);
+    lw_json_end_line(j);
+}

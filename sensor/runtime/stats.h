@@ -1,0 +1,37 @@
+/*
+ * stats.h — sums the counters of every stage and worker into the `stats` event
+ * (interface.md section 5), and the --profile CPU breakdown.
+ */
+#ifndef LW_STATS_H
+#define LW_STATS_H
+
+#include <stdio.h>
+
+#include "dispatch.h"
+#include "leakwatch/capture.h"
+#include "leakwatch/decode.h"
+#include "leakwatch/json.h"
+
+typedef struct lw_stats_totals {
+    uint64_t uptime_usec;
+    uint64_t packets, bytes;
+    uint64_t kernel_drops, if_drops;
+    uint64_t error_events;
+    lw_capture_counters capture;
+    /* filled by lw_stats_collect */
+    lw_decode_counters decode;
+    lw_defrag_counters defrag;
+    lw_dispatch_counters dispatch;
+    lw_flow_counters flow;
+    uint64_t flows_active;
+    lw_reasm_counters reasm;
+    uint64_t reasm_memuse;
+    lw_worker_counters worker;
+    uint64_t events_written, output_errors;
+} lw_stats_totals;
+
+void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt);
+void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_stats_totals *t);
+void lw_stats_profile(FILE *fp, lw_dispatch *disp, double capture_cpu, const lw_stats_totals *t);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * worker.c — per-worker packet path: flow lookup → TCP reassembly (or UDP datagrams) →
+ * the stream consumer, and the flow event when a flow ends.
+ *
+ * The stream consumer is where application decoding and matching attach; here it keeps the
+ * per-direction byte accounting (egress / inspected) and the --dump-streams debug output.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakwatch/events.h"
+
+LW_COUNTER_NAMES(worker, WORKER, LW_WORKER_COUNTERS)
+
+/* Worker-owned state of one flow (lw_flow.user). */
+typedef struct lw_flow_ctx {
+    uint8_t egress_mask;  /* bit d: direction d carries bytes from home_net to outside */
+    uint8_t inspect_mask; /* bit d: direction d is scanned (--inspect) */
+    uint64_t egress_bytes;
+    uint64_t udp_offset[2];
+} lw_flow_ctx;
+
+static bool in_home(const lw_runtime *rt, uint8_t ipv, const lw_addr *a)
+{
+    return rt->home_net && lw_cidr_set_contains(rt->home_net, ipv, a->b);
+}
+
+static lw_flow_ctx *flow_ctx_new(lw_worker *w, lw_flow *f)
+{
+    lw_flow_ctx *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    bool src_home = in_home(w->rt, f->ip_version, &f->src_ip);
+    bool dst_home = in_home(w->rt, f->ip_version, &f->dst_ip);
+    if (src_home && !dst_home) c->egress_mask |= 1;
+    if (dst_home && !src_home) c->egress_mask |= 2;
+    c->inspect_mask = w->rt->inspect_all ? 3 : c->egress_mask;
+    return c;
+}
+
+/* --dump-streams: DIR/<flow_id>.ts|tc holds the reassembled bytes, .gaps one line per hole. */
+static void dump_append(lw_worker *w, const lw_flow *f, int dir, const char *suffix,
+                        const void *data, size_t len)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%" PRIu64 ".%s%s", w->rt->dump_dir, f->flow_id,
+             dir == 0 ? "ts" : "tc", suffix);
+    FILE *fp = fopen(path, "ab");
+    if (!fp || fwrite(data, 1, len, fp) != len) w->counters.c[LW_WORKER_dump_errors]++;
+    if (fp) fclose(fp);
+}
+
+static void stream_data(void *user, void *flow, int dir, uint64_t offset, const uint8_t *data,
+                        uint32_t len)
+{
+    lw_worker *w = user;
+    lw_flow *f = flow;
+    lw_flow_ctx *c = f->user;
+    (void)offset;
+    w->counters.c[LW_WORKER_stream_bytes] += len;
+    if (c && (c->inspect_mask >> dir & 1)) w->counters.c[LW_WORKER_inspect_bytes] += len;
+    if (w->rt->dump_dir) dump_append(w, f, dir, "", data, len);
+}
+
+static void stream_gap(void *user, void *flow, int dir, uint64_t offset, uint64_t len)
+{
+    lw_worker *w = user;
+    if (w->rt->dump_dir) {
+        char line[64];
+        int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", offset, len);
+        dump_append(w, flow, dir, ".gaps", line, (size_t)n);
+    }
+}
+
+static void write_event(lw_worker *w)
+{
+    if (w->json.oom) {
+        w->counters.c[LW_WORKER_event_errors]++;
+        return;
+    }
+    lw_output_write(w->rt->out, w->json.buf, w->json.len);
+}
+
+/* The flow table calls this for every flow leaving it. */
+static void flow_ended(void *user, lw_flow *f)
+{
+    lw_worker *w = user;
+    lw_flow_ctx *c = f->user;
+    if (f->proto == 6) {
+        lw_reasm_flush(&w->reasm, &f->stream[0], f, 0);
+        lw_reasm_flush(&w->reasm, &f->stream[1], f, 1);
+    }
+    if (w->rt->flows_mode == LW_FLOWS_ALL) {
+        lw_flow_summary s = {.egress_bytes = c ? c->egress_bytes : 0};
+        lw_event_flow(&w->json, f, &s, w->rt->sensor_name);
+        write_event(w);
+    }
+    free(c);
+    f->user = NULL;
+}
+
+bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
+{
+    memset(w, 0, sizeof(*w));
+    w->id = id;
+    w->rt = rt;
+    lw_json_init(&w->json);
+    lw_stream_sink sink = {.on_data = stream_data, .on_gap = stream_gap, .user = w};
+    lw_reasm_ctx_init(&w->reasm, &rt->reasm_cfg, &rt->reasm_mem, &sink);
+    w->flows = lw_flow_table_new(&rt->flow_cfg, flow_ended, w);
+    return w->flows != NULL;
+}
+
+static void tcp_packet(lw_worker *w, lw_flow *f, int dir, const lw_packet *p)
+{
+    uint8_t flags = p->tcp_flags;
+    if (flags & LW_TCP_SYN) lw_reasm_syn(&w->reasm, &f->stream[dir], p->seq);
+    if (flags & LW_TCP_ACK) lw_reasm_peer_ack(&w->reasm, &f->stream[dir ^ 1], f, dir ^ 1, p->ack);
+    if (flags & LW_TCP_RST) {
+        /* Endpoints discard data on a RST; so do we (counted). */
+        if (p->payload_len) w->counters.c[LW_WORKER_tcp_rst_payload]++;
+        return;
+    }
+    if (p->payload_truncated) {
+        /* The capture cut this segment: what is missing becomes a gap, and its FIN (if any)
+         * cannot be placed, so it is not passed on. */
+        w->counters.c[LW_WORKER_tcp_truncated]++;
+        flags &= (uint8_t)~LW_TCP_FIN;
+    }
+    if (p->payload_len || (flags & LW_TCP_FIN))
+        lw_reasm_segment(&w->reasm, &f->stream[dir], f, dir, p->seq, p->payload, p->payload_len,
+                         flags);
+}
+
+void lw_worker_packet(lw_worker *w, const lw_packet *p)
+{
+    int dir = 0;
+    w->counters.c[LW_WORKER_packets]++;
+    if (p->ts_usec > w->now_usec) w->now_usec = p->ts_usec;
+    lw_flow *f = lw_flow_packet(w->flows, p, &dir);
+    if (!f) return;
+    lw_flow_ctx *c = f->user;
+    if (!c) c = f->user = flow_ctx_new(w, f);
+    if (c && (c->egress_mask >> dir & 1)) {
+        c->egress_bytes += p->payload_len;
+        w->counters.c[LW_WORKER_egress_bytes] += p->payload_len;
+    }
+    if (p->proto == 6) {
+        tcp_packet(w, f, dir, p);
+    } else if (p->proto == 17 && p->payload_len && c) {
+        w->counters.c[LW_WORKER_udp_datagrams]++;
+        stream_data(w, f, dir, c->udp_offset[dir], p->payload, p->payload_len);
+        c->udp_offset[dir] += p->payload_len;
+    }
+}
+
+void lw_worker_tick(lw_worker *w, uint64_t now_usec)
+{
+    if (now_usec > w->now_usec) w->now_usec = now_usec;
+    lw_flow_table_expire(w->flows, w->now_usec);
+}
+
+void lw_worker_finish(lw_worker *w, uint64_t now_usec, enum lw_flow_reason reason)
+{
+    lw_worker_tick(w, now_usec);
+    lw_flow_table_flush(w->flows, reason);
+}
+
+void lw_worker_destroy(lw_worker *w)
+{
+    if (w->flows) lw_flow_table_free(w->flows);
+    lw_json_free(&w->json);
+}

@@ -1,0 +1,45 @@
+/*
+ * worker.h — one worker: it owns a flow table, the reassembly of its flows and everything
+ * after (application layers, matching, events). A packet reaches exactly one worker, chosen
+ * by the symmetric flow hash, so no state is shared between workers on the packet path.
+ */
+#ifndef LW_WORKER_H
+#define LW_WORKER_H
+
+#include "leakwatch/counters.h"
+#include "leakwatch/json.h"
+#include "leakwatch/packet.h"
+#include "runtime.h"
+
+#define LW_WORKER_COUNTERS(X, P)                                                                   \
+    X(P, packets)          /* IP packets handled */                                                \
+    X(P, tcp_rst_payload)  /* payload carried on RST segments: not stream data, not inspected */   \
+    X(P, tcp_truncated)    /* segments whose payload the capture cut (snaplen) */                  \
+    X(P, udp_datagrams)    /* UDP payloads handed on */                                            \
+    X(P, stream_bytes)     /* reassembled bytes, both directions */                                \
+    X(P, egress_bytes)     /* payload bytes sent from home_net to outside */                       \
+    X(P, inspect_bytes)    /* bytes selected for inspection (--inspect) */                         \
+    X(P, dump_errors)      /* --dump-streams write failures */                                     \
+    X(P, event_errors)     /* events that could not be built (out of memory) */
+LW_COUNTER_BLOCK(worker, WORKER, LW_WORKER_COUNTERS)
+
+typedef struct lw_worker {
+    int id;
+    lw_runtime *rt;
+    lw_flow_table *flows;
+    lw_reasm_ctx reasm;
+    lw_json json;
+    lw_worker_counters counters;
+    uint64_t now_usec;
+} lw_worker;
+
+bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt);
+void lw_worker_packet(lw_worker *w, const lw_packet *p);
+/* Packet time advanced to now_usec: flows idle past their timeout end. */
+void lw_worker_tick(lw_worker *w, uint64_t now_usec);
+/* End of input or shutdown at packet time now_usec: flows idle past their timeout by then
+ * end as timed out (as they would with any worker count), every other flow with reason. */
+void lw_worker_finish(lw_worker *w, uint64_t now_usec, enum lw_flow_reason reason);
+void lw_worker_destroy(lw_worker *w);
+
+#endif
