@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
+
 #include "leakwatch/cli.h"
 #include "leakwatch/config.h"
 #include "leakwatch/output.h"
@@ -84,6 +86,25 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
+/* A filter that does not compile is a usage error, found before anything is processed. */
+static int check_filter(const char *bpf)
+{
+    if (!bpf || !*bpf) return 0;
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    struct bpf_program prog;
+    if (!dead) return 0;
+    int rc = 0;
+    if (pcap_compile(dead, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        fprintf(stderr, "leakwatch: -f \"%s\": %s (see man 7 pcap-filter)\n", bpf,
+                pcap_geterr(dead));
+        rc = 2;
+    } else {
+        pcap_freecode(&prog);
+    }
+    pcap_close(dead);
+    return rc;
+}
+
 /* Every -r input must be readable before anything is processed. */
 static int check_inputs(const lw_options *o)
 {
@@ -129,6 +150,8 @@ static int run(const lw_options *o, lw_config *cfg)
                 lw_output_type_name(cfg->output.type));
         return 2;
     }
+    rc = check_filter(o->bpf);
+    if (rc) return rc;
     rc = check_inputs(o);
     if (rc) return rc;
     if (o->dump_streams && mkdir(o->dump_streams, 0750) != 0 && errno != EEXIST) {

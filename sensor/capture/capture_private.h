@@ -27,8 +27,8 @@ struct lw_capture {
     bool have_prog;
     lw_pcapng_reader *ng;
 
-    char *path; /* as given; reopened when our pcapng reader takes over from libpcap */
-    char *bpf;  /* copy of the filter, or NULL */
+    char *path;       /* as given; reopened when our pcapng reader takes over from libpcap */
+    char *bpf;        /* copy of the filter, or NULL */
     const char *name; /* for messages: the path, or "stdin" */
     int reopen_fd; /* seekable pcapng read by libpcap: our reader restarts from this fd; else -1 */
 

@@ -3,11 +3,16 @@
  *
  * Promiscuous, with the configured snaplen and kernel buffer, immediate mode off (batches are
  * cheaper at span-port rates) and a 100 ms read timeout so the reading thread wakes up to
- * check for signals. The BPF filter runs in the kernel, so filtered packets are not counted.
+ * check for signals. libpcap's own timeout is not enough for that: with TPACKET_V3 (Linux) the
+ * kernel only hands over a block once it holds a packet, so on an idle link pcap_next_ex would
+ * block forever. The handle is therefore non-blocking and we poll() its descriptor ourselves.
+ * The BPF filter runs in the kernel, so filtered packets are not counted.
  */
 #include "capture/capture_private.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <string.h>
 
 #define LW_LIVE_TIMEOUT_MS 100
@@ -16,9 +21,12 @@
 static const char *activate_hint(int rc)
 {
     switch (rc) {
-    case PCAP_ERROR_NO_SUCH_DEVICE: return "check the interface name with `ip link`";
-    case PCAP_ERROR_IFACE_NOT_UP: return "bring the interface up first";
-    default: return "run as root or grant CAP_NET_RAW";
+    case PCAP_ERROR_NO_SUCH_DEVICE:
+        return "check the interface name with `ip link`";
+    case PCAP_ERROR_IFACE_NOT_UP:
+        return "bring the interface up first";
+    default:
+        return "run as root or grant CAP_NET_RAW";
     }
 }
 
@@ -50,6 +58,12 @@ lw_capture *lw_capture_open_live(const char *iface, const char *bpf, int snaplen
         return NULL;
     }
     /* rc > 0 is a warning (e.g. promiscuous mode not supported): capture anyway. */
+    if (pcap_setnonblock(p, 1, ebuf) < 0 || pcap_get_selectable_fd(p) < 0) {
+        snprintf(err, errlen, "cannot capture on %s: %s (the interface cannot be polled)", iface,
+                 *ebuf ? ebuf : "no selectable descriptor");
+        pcap_close(p);
+        return NULL;
+    }
 
     lw_capture *c = lw_capture_alloc(LW_CAPK_LIVE, iface);
     if (!c) {
@@ -88,6 +102,15 @@ int lw_capture_next_live(lw_capture *c, lw_frame *f, char *err, size_t errlen)
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = pcap_next_ex(c->pcap, &h, &data);
+    if (rc == 0) {
+        /* Nothing buffered: wait up to the read timeout (a signal ends the wait early). */
+        struct pollfd pfd = {.fd = pcap_get_selectable_fd(c->pcap), .events = POLLIN};
+        int ready = poll(&pfd, 1, LW_LIVE_TIMEOUT_MS);
+        if (ready < 0 && errno != EINTR)
+            return lw_capture_finish(c, LW_CAP_ERROR, err, errlen, "capture on %s failed: poll: %s",
+                                     c->name, strerror(errno));
+        if (ready > 0) rc = pcap_next_ex(c->pcap, &h, &data);
+    }
     if (rc == 1) {
         c->pkt_num++;
         c->ctr.c[LW_CAPTURE_records_read]++;

@@ -206,8 +206,8 @@ static bool open_reader(lw_capture *c, FILE *fp, enum capture_format format, cha
         fclose(fp); /* libpcap leaves fp open when it fails */
         if (c->reopen_fd >= 0) return switch_to_pcapng_reader(c, 0, err, errlen, exit_code);
         snprintf(err, errlen,
-                 "cannot read capture file %s: %s (the file is damaged or not a capture)",
-                 c->name, ebuf);
+                 "cannot read capture file %s: %s (the file is damaged or not a capture)", c->name,
+                 ebuf);
         *exit_code = 1;
         return false;
     }
@@ -346,9 +346,15 @@ int lw_capture_next(lw_capture *c, lw_frame *f, char *err, size_t errlen)
     return lw_capture_finish(c, LW_CAP_EOF, err, errlen, NULL);
 }
 
-int lw_capture_linktype(const lw_capture *c) { return c->first_linktype; }
+int lw_capture_linktype(const lw_capture *c)
+{
+    return c->first_linktype;
+}
 
-const lw_capture_counters *lw_capture_counters_get(const lw_capture *c) { return &c->ctr; }
+const lw_capture_counters *lw_capture_counters_get(const lw_capture *c)
+{
+    return &c->ctr;
+}
 
 void lw_capture_close(lw_capture *c)
 {

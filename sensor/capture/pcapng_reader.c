@@ -74,7 +74,7 @@ struct lw_pcapng_reader {
     uint64_t last_ts_usec;
     int first_dlt; /* of the first usable interface in the file, -1 until one is described */
 
-    bool finished; /* no more blocks: final_status says why */
+    bool finished;    /* no more blocks: final_status says why */
     int final_status; /* LW_CAP_EOF or LW_CAP_ERROR (msg) */
     char msg[NG_MSG_MAX];
 };
@@ -117,26 +117,42 @@ int lw_pcapng_linktype_to_dlt(int linktype)
 {
     /* The LINKTYPE_* values whose DLT_* differs on some platform (libpcap's linktype_to_dlt). */
     switch (linktype) {
-    case 50: return DLT_PPP_SERIAL;
-    case 51: return DLT_PPP_ETHER;
-    case 100: return DLT_ATM_RFC1483;
-    case 101: return DLT_RAW;
-    case 102: return DLT_SLIP_BSDOS;
-    case 103: return DLT_PPP_BSDOS;
-    case 104: return DLT_C_HDLC;
-    case 105: return DLT_IEEE802_11;
-    case 106: return DLT_ATM_CLIP;
-    case 107: return DLT_FRELAY;
-    case 108: return DLT_LOOP;
-    case 109: return DLT_ENC;
-    case 117: return DLT_PFLOG;
-    case 246: return DLT_PFSYNC;
-    case 258: return DLT_PKTAP;
-    default: return linktype;
+    case 50:
+        return DLT_PPP_SERIAL;
+    case 51:
+        return DLT_PPP_ETHER;
+    case 100:
+        return DLT_ATM_RFC1483;
+    case 101:
+        return DLT_RAW;
+    case 102:
+        return DLT_SLIP_BSDOS;
+    case 103:
+        return DLT_PPP_BSDOS;
+    case 104:
+        return DLT_C_HDLC;
+    case 105:
+        return DLT_IEEE802_11;
+    case 106:
+        return DLT_ATM_CLIP;
+    case 107:
+        return DLT_FRELAY;
+    case 108:
+        return DLT_LOOP;
+    case 109:
+        return DLT_ENC;
+    case 117:
+        return DLT_PFLOG;
+    case 246:
+        return DLT_PFSYNC;
+    case 258:
+        return DLT_PKTAP;
+    default:
+        return linktype;
     }
 }
 
-/* Read the first `want` bytes not yet in dst[have..]; returns -1 (and fails) if cut short. */
+/* Read exactly want bytes into dst, or fail (-1). have/total/what only word the message. */
 static int read_more(lw_pcapng_reader *r, uint8_t *dst, size_t want, size_t have, size_t total,
                      const char *what)
 {
@@ -159,7 +175,7 @@ static int grow_buffer(lw_pcapng_reader *r, uint32_t len)
     return 0;
 }
 
-/* Read one whole block into buf. 1 = read, 0 = clean end of file, -1 = error (state set). */
+/* Read one whole block into buf. 1 = read, 0 = clean end of file, -1 = error (message set). */
 static int read_block(lw_pcapng_reader *r)
 {
     uint8_t hdr[12];
@@ -326,9 +342,13 @@ static int process_idb(lw_pcapng_reader *r)
 static int process_other_block(lw_pcapng_reader *r)
 {
     switch (r->btype) {
-    case NG_BT_SHB: return process_shb(r);
-    case NG_BT_IDB: return process_idb(r);
-    default: COUNT(r, pcapng_blocks_skipped); return 0;
+    case NG_BT_SHB:
+        return process_shb(r);
+    case NG_BT_IDB:
+        return process_idb(r);
+    default:
+        COUNT(r, pcapng_blocks_skipped);
+        return 0;
     }
 }
 
@@ -439,9 +459,9 @@ static void read_ahead_to_first_packet(lw_pcapng_reader *r)
     }
 }
 
-lw_pcapng_reader *lw_pcapng_open(FILE *fp, const char *name, const char *bpf,
-                                 uint64_t skip_records, lw_capture_counters *counters, char *err,
-                                 size_t errlen, int *exit_code)
+lw_pcapng_reader *lw_pcapng_open(FILE *fp, const char *name, const char *bpf, uint64_t skip_records,
+                                 lw_capture_counters *counters, char *err, size_t errlen,
+                                 int *exit_code)
 {
     *exit_code = 1;
     lw_pcapng_reader *r = calloc(1, sizeof(*r));
@@ -517,7 +537,10 @@ int lw_pcapng_next(lw_pcapng_reader *r, lw_frame *f, char *err, size_t errlen)
     return r->final_status;
 }
 
-int lw_pcapng_first_linktype(const lw_pcapng_reader *r) { return r->first_dlt; }
+int lw_pcapng_first_linktype(const lw_pcapng_reader *r)
+{
+    return r->first_dlt;
+}
 
 void lw_pcapng_close(lw_pcapng_reader *r)
 {

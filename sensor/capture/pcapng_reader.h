@@ -15,8 +15,8 @@
 
 #include "leakwatch/capture.h"
 
-#define LW_PCAPNG_MAX_BLOCK (16u << 20)  /* bytes per block: libpcap's own cap is 16 MiB too */
-#define LW_PCAPNG_MAX_INTERFACES 4096u   /* interfaces per section */
+#define LW_PCAPNG_MAX_BLOCK (16u << 20)   /* bytes per block: libpcap's own cap is 16 MiB too */
+#define LW_PCAPNG_MAX_INTERFACES 4096u    /* interfaces per section */
 #define LW_PCAPNG_MAX_FILTER_LINKTYPES 16 /* distinct link types a filter is compiled for */
 
 typedef struct lw_pcapng_reader lw_pcapng_reader;
@@ -27,9 +27,9 @@ typedef struct lw_pcapng_reader lw_pcapng_reader;
  * are read but neither delivered nor counted (to resume where libpcap stopped). counters is
  * the capture handle's block, updated as blocks are read. On failure returns NULL with
  * *exit_code 2 (filter does not compile) or 1 (not pcapng / corrupt header) and err set. */
-lw_pcapng_reader *lw_pcapng_open(FILE *fp, const char *name, const char *bpf,
-                                 uint64_t skip_records, lw_capture_counters *counters, char *err,
-                                 size_t errlen, int *exit_code);
+lw_pcapng_reader *lw_pcapng_open(FILE *fp, const char *name, const char *bpf, uint64_t skip_records,
+                                 lw_capture_counters *counters, char *err, size_t errlen,
+                                 int *exit_code);
 
 /* Next frame matching the filter: LW_CAP_OK, LW_CAP_EOF or LW_CAP_ERROR (sticky, err set).
  * Fills data, caplen, wirelen, ts_usec, linktype (DLT_*) and pkt_num, not file_idx. */

@@ -56,8 +56,14 @@ lw_dres lw_dec_ipv4(lw_dctx *c, const uint8_t *d, uint32_t len)
     uint32_t present = len;
     if (total < len)
         present = total;
-    else if (total > len && !c->snap_cut)
-        return LW_DFAIL(c, ipv4_bad_total_length);
+    else if (total > len && !c->snap_cut) {
+        /* The frame holds less than the header says although the capture did not cut it
+         * (capture tools that misreport the wire length do this). Outside tunnels the bytes
+         * present are still inspected, as if the capture had cut them (counted). */
+        if (c->p->tunnel_depth) return LW_DFAIL(c, ipv4_bad_total_length);
+        LW_DCOUNT(c, ipv4_bad_total_length);
+        c->snap_cut = true;
+    }
     LW_DCOUNT(c, ipv4);
     if (hlen > IPV4_MIN_HDR_LEN && !options_ok(d + IPV4_MIN_HDR_LEN, hlen - IPV4_MIN_HDR_LEN))
         LW_DCOUNT(c, ipv4_bad_options);

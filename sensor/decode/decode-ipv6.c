@@ -50,8 +50,14 @@ lw_dres lw_dec_ipv6(lw_dctx *c, const uint8_t *d, uint32_t len)
     uint32_t present = len;
     if (total < len)
         present = total;
-    else if (total > len && !c->snap_cut)
-        return LW_DFAIL(c, ipv6_bad_payload_length);
+    else if (total > len && !c->snap_cut) {
+        /* The frame holds less than the header says although the capture did not cut it
+         * (capture tools that misreport the wire length do this). Outside tunnels the bytes
+         * present are still inspected, as if the capture had cut them (counted). */
+        if (c->p->tunnel_depth) return LW_DFAIL(c, ipv6_bad_payload_length);
+        LW_DCOUNT(c, ipv6_bad_payload_length);
+        c->snap_cut = true;
+    }
     LW_DCOUNT(c, ipv6);
 
     uint32_t off = IPV6_HDR_LEN, nh_off = IPV6_NH_OFFSET, n = 0;

@@ -119,12 +119,10 @@ static int read_capture(run_state *st, lw_capture *cap, const char *name)
             continue;
         }
         if (rc == LW_CAP_ERROR) {
-            char msg[768];
-            snprintf(msg, sizeof(msg), "%s: %s", name, err);
-            fprintf(stderr, "leakwatch: input damaged after packet %llu: %s (the packets before "
-                            "it were processed)\n",
-                    (unsigned long long)f.pkt_num, msg);
-            write_error(st, "truncated_input", msg, name, f.pkt_num);
+            /* the damaged record is the one after every record read so far */
+            uint64_t bad = lw_capture_counters_get(cap)->c[LW_CAPTURE_records_read] + 1;
+            fprintf(stderr, "leakwatch: %s\n", err);
+            write_error(st, "truncated_input", err, name, bad);
             return 3;
         }
         st->totals.packets++;
@@ -146,10 +144,9 @@ static void add_capture_stats(run_state *st, lw_capture *cap)
     st->totals.if_drops += id;
 }
 
-static int open_failed(const char *what, const char *err, int code)
+static int open_failed(const char *err, int code)
 {
     fprintf(stderr, "leakwatch: %s\n", err);
-    (void)what;
     return code;
 }
 
@@ -173,7 +170,7 @@ static int run_inputs(run_state *st)
     if (rp->iface) {
         lw_capture *cap = lw_capture_open_live(rp->iface, rp->bpf, rp->snaplen, rp->buffer_mb,
                                                err, sizeof(err), &code);
-        if (!cap) return open_failed(rp->iface, err, code);
+        if (!cap) return open_failed(err, code);
         if (maybe_drop_privileges(st)) {
             lw_capture_close(cap);
             return 1;
@@ -186,7 +183,7 @@ static int run_inputs(run_state *st)
     for (size_t i = 0; i < rp->n_reads && !lw_sig_stop; i++) {
         lw_capture *cap = lw_capture_open_offline(rp->reads[i], rp->bpf, (uint32_t)i, err,
                                                   sizeof(err), &code);
-        if (!cap) return open_failed(rp->reads[i], err, code);
+        if (!cap) return open_failed(err, code);
         if (maybe_drop_privileges(st)) {
             lw_capture_close(cap);
             return 1;

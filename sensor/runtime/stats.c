@@ -58,14 +58,17 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     counters(j, lw_capture_counter_names, t->capture.c, LW_CAPTURE__COUNT);
     lw_json_object_end(j);
 
-    BLOCK(j, "decoder", decode, &t->decode);
+    lw_json_key(j, "decoder");
+    lw_json_object_begin(j);
+    lw_json_kv_u64(j, "errors", lw_decode_errors(&t->decode));
+    counters(j, lw_decode_counter_names, t->decode.c, LW_DECODE__COUNT);
+    lw_json_object_end(j);
     BLOCK(j, "defrag", defrag, &t->defrag);
 
     lw_json_key(j, "flow");
     lw_json_object_begin(j);
     lw_json_kv_u64(j, "total", t->flow.c[LW_FLOW_created]);
     lw_json_kv_u64(j, "active", t->flows_active);
-    lw_json_kv_u64(j, "timed_out", t->flow.c[LW_FLOW_timed_out]);
     counters(j, lw_flow_counter_names, t->flow.c, LW_FLOW__COUNT);
     lw_json_object_end(j);
 

@@ -169,7 +169,7 @@ def tshark_conversations(path):
 
 config = lwtest.write_config(os.path.join(env.work, "agreement.yaml"),
                              "output:\n  flows: all\n"
-                             "flow:\n  tcp_timeout: 100000000\n  udp_timeout: 100000000\n")
+                             "flow:\n  tcp_timeout: 31536000\n  udp_timeout: 31536000\n")
 
 
 def work(rel):
