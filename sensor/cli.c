@@ -49,29 +49,31 @@ static const struct option long_opts[] = {
 
 void lw_cli_usage(FILE *fp)
 {
-    fputs("usage: leakwatch [OPTIONS]\n"
-          "  -r, --read FILE          read a pcap or pcapng file offline; repeatable; \"-\" = stdin\n"
-          "  -i, --interface IFACE    capture live (span/mirror port), promiscuous\n"
-          "  -f, --filter \"BPF\"       capture filter for -r and -i\n"
-          "  -c, --config FILE        YAML configuration; without it, built-in defaults\n"
-          "  -s, --signatures PATH    signature file or directory; repeatable\n"
-          "  -o, --output PATH        JSON Lines event log; \"-\" = stdout (default)\n"
-          "  -H, --home-net CIDRS     comma-separated home networks; overrides the config\n"
-          "      --inspect egress|all which byte directions are scanned (default egress)\n"
-          "      --reveal             also log the full matched values (lab use)\n"
-          "      --workers N          worker threads (default: online CPUs)\n"
-          "      --stats-interval S   seconds between stats events on live capture (default 60; 0 = off)\n"
-          "      --user U, --group G  drop privileges to U/G once the capture handle is open\n"
-          "      --pidfile FILE       write the process id\n"
-          "      --profile            print a per-stage CPU breakdown to stderr at exit\n"
-          "  -T, --test-config        load config and signatures, print a summary, exit\n"
-          "      --scan FILE          scan a plain file with the signatures, print matches, exit\n"
-          "      --dump-streams DIR   (developer) write each TCP flow's reassembled bytes to DIR\n"
-          "  -V, --version\n"
-          "  -h, --help\n"
-          "Exit status: 0 ok; 1 fatal error; 2 usage, config or signature error; 3 an input was\n"
-          "truncated or corrupt (everything before the damage was processed).\n",
-          fp);
+    fputs(
+        "usage: leakwatch [OPTIONS]\n"
+        "  -r, --read FILE          read a pcap or pcapng file offline; repeatable; \"-\" = stdin\n"
+        "  -i, --interface IFACE    capture live (span/mirror port), promiscuous\n"
+        "  -f, --filter \"BPF\"       capture filter for -r and -i\n"
+        "  -c, --config FILE        YAML configuration; without it, built-in defaults\n"
+        "  -s, --signatures PATH    signature file or directory; repeatable\n"
+        "  -o, --output PATH        JSON Lines event log; \"-\" = stdout (default)\n"
+        "  -H, --home-net CIDRS     comma-separated home networks; overrides the config\n"
+        "      --inspect egress|all which byte directions are scanned (default egress)\n"
+        "      --reveal             also log the full matched values (lab use)\n"
+        "      --workers N          worker threads (default: online CPUs)\n"
+        "      --stats-interval S   seconds between stats events on live capture (default 60; 0 = "
+        "off)\n"
+        "      --user U, --group G  drop privileges to U/G once the capture handle is open\n"
+        "      --pidfile FILE       write the process id\n"
+        "      --profile            print a per-stage CPU breakdown to stderr at exit\n"
+        "  -T, --test-config        load config and signatures, print a summary, exit\n"
+        "      --scan FILE          scan a plain file with the signatures, print matches, exit\n"
+        "      --dump-streams DIR   (developer) write each TCP flow's reassembled bytes to DIR\n"
+        "  -V, --version\n"
+        "  -h, --help\n"
+        "Exit status: 0 ok; 1 fatal error; 2 usage, config or signature error; 3 an input was\n"
+        "truncated or corrupt (everything before the damage was processed).\n",
+        fp);
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *out)
@@ -108,14 +110,30 @@ int lw_cli_parse(int argc, char **argv, lw_options *o, char *err, size_t errlen)
             }
             o->sigs[o->n_sigs++] = optarg;
             break;
-        case 'i': o->iface = optarg; break;
-        case 'f': o->bpf = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'H': o->home_net = optarg; break;
-        case 'T': o->test_config = true; break;
-        case 'V': o->version = true; break;
-        case 'h': o->help = true; break;
+        case 'i':
+            o->iface = optarg;
+            break;
+        case 'f':
+            o->bpf = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'H':
+            o->home_net = optarg;
+            break;
+        case 'T':
+            o->test_config = true;
+            break;
+        case 'V':
+            o->version = true;
+            break;
+        case 'h':
+            o->help = true;
+            break;
         case OPT_INSPECT:
             if (strcmp(optarg, "egress") && strcmp(optarg, "all")) {
                 snprintf(err, errlen, "--inspect '%s': use egress or all", optarg);
@@ -123,7 +141,9 @@ int lw_cli_parse(int argc, char **argv, lw_options *o, char *err, size_t errlen)
             }
             o->inspect = optarg;
             break;
-        case OPT_REVEAL: o->reveal = true; break;
+        case OPT_REVEAL:
+            o->reveal = true;
+            break;
         case OPT_WORKERS:
             if (!parse_int(optarg, 1, 1024, &o->workers)) {
                 snprintf(err, errlen, "--workers '%s': give a number of threads from 1 to 1024",
@@ -137,12 +157,24 @@ int lw_cli_parse(int argc, char **argv, lw_options *o, char *err, size_t errlen)
                 return 2;
             }
             break;
-        case OPT_USER: o->user = optarg; break;
-        case OPT_GROUP: o->group = optarg; break;
-        case OPT_PIDFILE: o->pidfile = optarg; break;
-        case OPT_PROFILE: o->profile = true; break;
-        case OPT_SCAN: o->scan = optarg; break;
-        case OPT_DUMP_STREAMS: o->dump_streams = optarg; break;
+        case OPT_USER:
+            o->user = optarg;
+            break;
+        case OPT_GROUP:
+            o->group = optarg;
+            break;
+        case OPT_PIDFILE:
+            o->pidfile = optarg;
+            break;
+        case OPT_PROFILE:
+            o->profile = true;
+            break;
+        case OPT_SCAN:
+            o->scan = optarg;
+            break;
+        case OPT_DUMP_STREAMS:
+            o->dump_streams = optarg;
+            break;
         case ':':
             snprintf(err, errlen, "option %s needs an argument (see leakwatch --help)",
                      argv[optind - 1]);

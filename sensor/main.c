@@ -41,7 +41,8 @@ static int check_signature_paths(const lw_options *o, const lw_config *cfg, size
     if (!n) paths[n++] = default_signatures();
     for (size_t i = 0; i < n; i++) {
         if (access(paths[i], R_OK) != 0) {
-            fprintf(stderr, "leakwatch: signatures %s: %s (give an existing file or directory with -s)\n",
+            fprintf(stderr,
+                    "leakwatch: signatures %s: %s (give an existing file or directory with -s)\n",
                     paths[i], strerror(errno));
             return 2;
         }
@@ -129,9 +130,12 @@ static int run(const lw_options *o, lw_config *cfg)
         fprintf(stderr, "leakwatch: -H: %s\n", err);
         return 2;
     }
-    if (o->inspect) cfg->inspect = strcmp(o->inspect, "all") == 0 ? LW_INSPECT_ALL : LW_INSPECT_EGRESS;
+    if (o->inspect)
+        cfg->inspect = strcmp(o->inspect, "all") == 0 ? LW_INSPECT_ALL : LW_INSPECT_EGRESS;
     if (o->reveal) cfg->output.reveal = true;
-    int workers = o->workers > 0 ? o->workers : cfg->workers ? (int)cfg->workers : (int)online_cpus();
+    int workers = o->workers > 0 ? o->workers
+                  : cfg->workers ? (int)cfg->workers
+                                 : (int)online_cpus();
 
     size_t nsig = 0;
     int rc = check_signature_paths(o, cfg, &nsig);

@@ -44,6 +44,10 @@ bool lw_cidr_set_contains(const lw_cidr_set *s, uint8_t ip_version, const uint8_
 
 /* Parse a comma-separated list (the -H option): "10.0.0.0/8, 192.168.0.0/16,fc00::/7".
  * Spaces around items are ignored; empty items are errors. NULL on error (message in err). */
+/* Walks a comma-separated list: each call yields the next entry with blanks trimmed (it may be
+ * empty) and returns true; false once the list is used up. *cursor starts at the text. */
+bool lw_list_next(const char **cursor, const char **item, size_t *len);
+
 lw_cidr_set *lw_cidr_set_parse_list(const char *csv, char *err, size_t errlen);
 
 #endif

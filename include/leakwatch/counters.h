@@ -24,7 +24,7 @@
 #define LW_COUNTER_STR_(P, name) #name,
 
 #define LW_COUNTER_BLOCK(stage, P, LIST)                                                           \
-    enum lw_##stage##_counter { LIST(LW_COUNTER_ENUM_, P) LW_##P##__COUNT };                       \
+    enum lw_##stage##_counter{LIST(LW_COUNTER_ENUM_, P) LW_##P##__COUNT};                          \
     typedef struct lw_##stage##_counters {                                                         \
         uint64_t c[LW_##P##__COUNT];                                                               \
     } lw_##stage##_counters;                                                                       \

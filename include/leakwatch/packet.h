@@ -72,7 +72,8 @@ typedef struct lw_packet {
     uint32_t payload_len;
     bool payload_truncated;
 
-    uint32_t flow_hash; /* symmetric hash of (addresses, ports, proto, vlan): both directions equal */
+    uint32_t
+        flow_hash; /* symmetric hash of (addresses, ports, proto, vlan): both directions equal */
 } lw_packet;
 
 #endif

@@ -271,6 +271,21 @@ bool lw_cidr_set_contains(const lw_cidr_set *s, uint8_t ip_version, const uint8_
     }
 }
 
+bool lw_list_next(const char **cursor, const char **item, size_t *len)
+{
+    const char *p = *cursor;
+    if (!p) return false;
+    const char *end = strchr(p, ',');
+    if (!end) end = p + strlen(p);
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    const char *stop = end;
+    while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t')) stop--;
+    *item = p;
+    *len = (size_t)(stop - p);
+    *cursor = *end ? end + 1 : NULL;
+    return true;
+}
+
 lw_cidr_set *lw_cidr_set_parse_list(const char *csv, char *err, size_t errlen)
 {
     if (!csv) csv = "";
@@ -279,14 +294,9 @@ lw_cidr_set *lw_cidr_set_parse_list(const char *csv, char *err, size_t errlen)
         if (err && errlen) snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    const char *p = csv;
-    for (;;) {
-        const char *end = strchr(p, ',');
-        if (!end) end = p + strlen(p);
-        while (p < end && (*p == ' ' || *p == '\t')) p++;
-        const char *stop = end;
-        while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t')) stop--;
-        size_t len = (size_t)(stop - p);
+    const char *cursor = csv, *p;
+    size_t len;
+    while (lw_list_next(&cursor, &p, &len)) {
         if (len == 0) {
             char buf[CIDR_SHOWN_MAX + 4];
             if (err && errlen)
@@ -309,8 +319,6 @@ lw_cidr_set *lw_cidr_set_parse_list(const char *csv, char *err, size_t errlen)
             if (err && errlen) snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        if (*end == '\0') break;
-        p = end + 1;
     }
     return s;
 fail:

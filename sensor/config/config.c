@@ -83,20 +83,15 @@ const char *lw_syslog_facility_name(int facility)
 
 static bool set_home_net_texts(lw_strlist *out, const char *csv)
 {
-    const char *p = csv;
-    for (;;) {
-        const char *end = strchr(p, ',');
-        if (!end) end = p + strlen(p);
-        while (p < end && (*p == ' ' || *p == '\t')) p++;
-        const char *stop = end;
-        while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t')) stop--;
-        char *item = strndup(p, (size_t)(stop - p));
+    const char *cursor = csv, *p;
+    size_t len;
+    while (lw_list_next(&cursor, &p, &len)) {
+        char *item = strndup(p, len);
         bool ok = item && lw_strlist_push(out, item);
         free(item);
         if (!ok) return false;
-        if (*end == '\0') return true;
-        p = end + 1;
     }
+    return true;
 }
 
 bool lw_config_defaults(lw_config *c)

@@ -22,15 +22,25 @@ void lw_event_timestamp(uint64_t usec, char out[LW_TIMESTAMP_LEN])
 const char *lw_proto_name(uint8_t proto, char tmp[8])
 {
     switch (proto) {
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 1: return "ICMP";
-    case 58: return "IPv6-ICMP"; /* as Suricata EVE */
-    case 132: return "SCTP";
-    case 47: return "GRE";
-    case 50: return "ESP";
-    case 51: return "AH";
-    default: snprintf(tmp, 8, "%u", proto); return tmp;
+    case 6:
+        return "TCP";
+    case 17:
+        return "UDP";
+    case 1:
+        return "ICMP";
+    case 58:
+        return "IPv6-ICMP"; /* as Suricata EVE */
+    case 132:
+        return "SCTP";
+    case 47:
+        return "GRE";
+    case 50:
+        return "ESP";
+    case 51:
+        return "AH";
+    default:
+        snprintf(tmp, 8, "%u", proto);
+        return tmp;
     }
 }
 

@@ -6,7 +6,10 @@
 
 #include "leakwatch/events.h"
 
-static void tcp_flags_hex(uint8_t flags, char out[4]) { snprintf(out, 4, "%02x", flags); }
+static void tcp_flags_hex(uint8_t flags, char out[4])
+{
+    snprintf(out, 4, "%02x", flags);
+}
 
 static void write_tcp(lw_json *j, const lw_flow *f)
 {

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void lw_json_init(lw_json *j) { memset(j, 0, sizeof(*j)); }
+void lw_json_init(lw_json *j)
+{
+    memset(j, 0, sizeof(*j));
+}
 
 void lw_json_free(lw_json *j)
 {
@@ -53,7 +56,10 @@ static void put(lw_json *j, const char *s, size_t n)
     j->buf[j->len] = '\0';
 }
 
-static void putc1(lw_json *j, char c) { put(j, &c, 1); }
+static void putc1(lw_json *j, char c)
+{
+    put(j, &c, 1);
+}
 
 /* Writes the comma that separates this value from the previous one at this level. */
 static void value_prefix(lw_json *j)
@@ -80,10 +86,22 @@ static void close_level(lw_json *j, char c)
     if (j->depth > 0) j->depth--;
 }
 
-void lw_json_object_begin(lw_json *j) { open_level(j, '{'); }
-void lw_json_object_end(lw_json *j) { close_level(j, '}'); }
-void lw_json_array_begin(lw_json *j) { open_level(j, '['); }
-void lw_json_array_end(lw_json *j) { close_level(j, ']'); }
+void lw_json_object_begin(lw_json *j)
+{
+    open_level(j, '{');
+}
+void lw_json_object_end(lw_json *j)
+{
+    close_level(j, '}');
+}
+void lw_json_array_begin(lw_json *j)
+{
+    open_level(j, '[');
+}
+void lw_json_array_end(lw_json *j)
+{
+    close_level(j, ']');
+}
 
 /* Length of the valid UTF-8 sequence starting at s (RFC 3629: no overlongs, no surrogates,
  * nothing above U+10FFFF), or 0 if the bytes there are not valid UTF-8. */
@@ -199,7 +217,8 @@ void lw_json_i64(lw_json *j, int64_t v)
 void lw_json_double(lw_json *j, double v)
 {
     char tmp[32];
-    int n = isfinite(v) ? snprintf(tmp, sizeof(tmp), "%.6g", v) : snprintf(tmp, sizeof(tmp), "null");
+    int n =
+        isfinite(v) ? snprintf(tmp, sizeof(tmp), "%.6g", v) : snprintf(tmp, sizeof(tmp), "null");
     value_prefix(j);
     put(j, tmp, (size_t)n);
 }
@@ -234,4 +253,7 @@ void lw_json_kv_bool(lw_json *j, const char *key, bool v)
     lw_json_bool(j, v);
 }
 
-void lw_json_end_line(lw_json *j) { putc1(j, '\n'); }
+void lw_json_end_line(lw_json *j)
+{
+    putc1(j, '\n');
+}

@@ -23,8 +23,9 @@ static FILE *open_append(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open output %s: %s (check the directory exists and is writable)",
-                 path, strerror(errno));
+        snprintf(err, errlen,
+                 "cannot open output %s: %s (check the directory exists and is writable)", path,
+                 strerror(errno));
         return NULL;
     }
     FILE *fp = fdopen(fd, "a");

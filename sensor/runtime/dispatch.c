@@ -113,8 +113,8 @@ void lw_dispatch_packet(lw_dispatch *d, const lw_packet *p)
     bool payload_inside = p->payload >= p->l3 && p->payload + p->payload_len <= end;
     uint32_t extra = payload_inside ? 0 : p->payload_len;
     h.payload_off = payload_inside ? (uint32_t)(p->payload - p->l3) : p->l3_len;
-    uint8_t *dst = lw_ring_reserve(s->ring, (uint32_t)sizeof(h) + p->l3_len + extra, REC_PKT,
-                                   d->block);
+    uint8_t *dst =
+        lw_ring_reserve(s->ring, (uint32_t)sizeof(h) + p->l3_len + extra, REC_PKT, d->block);
     if (!dst) {
         d->counters.c[d->block ? LW_DISPATCH_oversize : LW_DISPATCH_queue_drops]++;
         return;
@@ -163,13 +163,25 @@ void lw_dispatch_finish(lw_dispatch *d, uint64_t now_usec, enum lw_flow_reason r
     }
 }
 
-int lw_dispatch_workers(const lw_dispatch *d) { return d->n; }
+int lw_dispatch_workers(const lw_dispatch *d)
+{
+    return d->n;
+}
 
-lw_worker *lw_dispatch_worker(lw_dispatch *d, int i) { return &d->slots[i].worker; }
+lw_worker *lw_dispatch_worker(lw_dispatch *d, int i)
+{
+    return &d->slots[i].worker;
+}
 
-const lw_dispatch_counters *lw_dispatch_get_counters(const lw_dispatch *d) { return &d->counters; }
+const lw_dispatch_counters *lw_dispatch_get_counters(const lw_dispatch *d)
+{
+    return &d->counters;
+}
 
-double lw_dispatch_worker_cpu(lw_dispatch *d, int i) { return d->slots[i].cpu_seconds; }
+double lw_dispatch_worker_cpu(lw_dispatch *d, int i)
+{
+    return d->slots[i].cpu_seconds;
+}
 
 void lw_dispatch_free(lw_dispatch *d)
 {
@@ -181,4 +193,3 @@ void lw_dispatch_free(lw_dispatch *d)
     free(d->slots);
     free(d);
 }
-

@@ -13,10 +13,10 @@
 #include "worker.h"
 
 #define LW_DISPATCH_COUNTERS(X, P)                                                                 \
-    X(P, queued)        /* packets copied to a worker ring */                                      \
-    X(P, queue_drops)   /* packets dropped at a full ring (live capture only) */                   \
-    X(P, oversize)      /* packets larger than a ring record can hold (counted, not inspected) */  \
-    X(P, ticks)         /* packet-time ticks broadcast */
+    X(P, queued)      /* packets copied to a worker ring */                                        \
+    X(P, queue_drops) /* packets dropped at a full ring (live capture only) */                     \
+    X(P, oversize)    /* packets larger than a ring record can hold (counted, not inspected) */    \
+    X(P, ticks)       /* packet-time ticks broadcast */
 LW_COUNTER_BLOCK(dispatch, DISPATCH, LW_DISPATCH_COUNTERS)
 
 typedef struct lw_dispatch lw_dispatch;

@@ -18,16 +18,16 @@
 
 typedef struct lw_runtime {
     const lw_cidr_set *home_net;
-    bool inspect_all;             /* --inspect all: scan both directions */
-    lw_flow_log flows_mode;       /* output.flows */
+    bool inspect_all;       /* --inspect all: scan both directions */
+    lw_flow_log flows_mode; /* output.flows */
     const char *sensor_name;
-    const char *dump_dir;         /* --dump-streams: write reassembled streams here */
-    lw_flow_config flow_cfg;      /* per worker: max_flows already divided by the worker count */
+    const char *dump_dir;    /* --dump-streams: write reassembled streams here */
+    lw_flow_config flow_cfg; /* per worker: max_flows already divided by the worker count */
     lw_reasm_config reasm_cfg;
     const char *const *input_names; /* -r arguments, indexed by lw_packet.file_idx */
     size_t n_inputs;
     lw_output *out;
-    _Atomic uint64_t reasm_mem;   /* bytes buffered by reassembly, all workers */
+    _Atomic uint64_t reasm_mem; /* bytes buffered by reassembly, all workers */
 } lw_runtime;
 
 #endif

@@ -70,9 +70,10 @@ typedef struct run_state {
     lw_dispatch *disp;
     lw_json json; /* events written by the capture thread (errors, stats) */
     lw_stats_totals totals;
-    uint64_t now_usec;  /* packet time: the latest timestamp seen */
-    uint64_t tick_sec;  /* last second a tick was sent for */
+    uint64_t now_usec; /* packet time: the latest timestamp seen */
+    uint64_t tick_sec; /* last second a tick was sent for */
     bool privileges_dropped;
+    bool opened; /* an input was opened: there is something to report */
 } run_state;
 
 static void write_error(run_state *st, const char *kind, const char *msg, const char *file,
@@ -168,9 +169,10 @@ static int run_inputs(run_state *st)
     char err[512];
     int status = 0, code = 0;
     if (rp->iface) {
-        lw_capture *cap = lw_capture_open_live(rp->iface, rp->bpf, rp->snaplen, rp->buffer_mb,
-                                               err, sizeof(err), &code);
+        lw_capture *cap = lw_capture_open_live(rp->iface, rp->bpf, rp->snaplen, rp->buffer_mb, err,
+                                               sizeof(err), &code);
         if (!cap) return open_failed(err, code);
+        st->opened = true;
         if (maybe_drop_privileges(st)) {
             lw_capture_close(cap);
             return 1;
@@ -181,9 +183,10 @@ static int run_inputs(run_state *st)
         return status;
     }
     for (size_t i = 0; i < rp->n_reads && !lw_sig_stop; i++) {
-        lw_capture *cap = lw_capture_open_offline(rp->reads[i], rp->bpf, (uint32_t)i, err,
-                                                  sizeof(err), &code);
+        lw_capture *cap =
+            lw_capture_open_offline(rp->reads[i], rp->bpf, (uint32_t)i, err, sizeof(err), &code);
         if (!cap) return open_failed(err, code);
+        st->opened = true;
         if (maybe_drop_privileges(st)) {
             lw_capture_close(cap);
             return 1;
@@ -226,8 +229,10 @@ int lw_sensor_run(lw_runtime *rt, const lw_run_params *rp)
     st.totals.uptime_usec = wall_usec() - started;
     uint64_t ts = st.now_usec ? st.now_usec : wall_usec();
     lw_stats_collect(&st.totals, st.dec, st.disp, rt);
-    lw_stats_event(&st.json, ts, rt->sensor_name, &st.totals);
-    if (!st.json.oom) lw_output_write(rt->out, st.json.buf, st.json.len);
+    if (st.opened) {
+        lw_stats_event(&st.json, ts, rt->sensor_name, &st.totals);
+        if (!st.json.oom) lw_output_write(rt->out, st.json.buf, st.json.len);
+    }
     lw_output_flush(rt->out);
 
     if (rp->profile) lw_stats_profile(stderr, st.disp, capture_cpu, &st.totals);

@@ -33,7 +33,10 @@ struct lw_ring {
     _Atomic int sleepers;
 };
 
-static uint64_t align8(uint64_t v) { return (v + 7) & ~(uint64_t)7; }
+static uint64_t align8(uint64_t v)
+{
+    return (v + 7) & ~(uint64_t)7;
+}
 
 lw_ring *lw_ring_new(size_t capacity)
 {

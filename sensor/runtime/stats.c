@@ -38,7 +38,8 @@ static void counters(lw_json *j, const char *const *names, const uint64_t *v, si
     do {                                                                                           \
         lw_json_key(j, key);                                                                       \
         lw_json_object_begin(j);                                                                   \
-        counters(j, lw_##stage##_counter_names, (block)->c, sizeof((block)->c) / sizeof(uint64_t)); \
+        counters(j, lw_##stage##_counter_names, (block)->c,                                        \
+                 sizeof((block)->c) / sizeof(uint64_t));                                           \
         lw_json_object_end(j);                                                                     \
     } while (0)
 

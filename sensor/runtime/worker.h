@@ -12,15 +12,15 @@
 #include "runtime.h"
 
 #define LW_WORKER_COUNTERS(X, P)                                                                   \
-    X(P, packets)          /* IP packets handled */                                                \
-    X(P, tcp_rst_payload)  /* payload carried on RST segments: not stream data, not inspected */   \
-    X(P, tcp_truncated)    /* segments whose payload the capture cut (snaplen) */                  \
-    X(P, udp_datagrams)    /* UDP payloads handed on */                                            \
-    X(P, stream_bytes)     /* reassembled bytes, both directions */                                \
-    X(P, egress_bytes)     /* payload bytes sent from home_net to outside */                       \
-    X(P, inspect_bytes)    /* bytes selected for inspection (--inspect) */                         \
-    X(P, dump_errors)      /* --dump-streams write failures */                                     \
-    X(P, event_errors)     /* events that could not be built (out of memory) */
+    X(P, packets)         /* IP packets handled */                                                 \
+    X(P, tcp_rst_payload) /* payload carried on RST segments: not stream data, not inspected */    \
+    X(P, tcp_truncated)   /* segments whose payload the capture cut (snaplen) */                   \
+    X(P, udp_datagrams)   /* UDP payloads handed on */                                             \
+    X(P, stream_bytes)    /* reassembled bytes, both directions */                                 \
+    X(P, egress_bytes)    /* payload bytes sent from home_net to outside */                        \
+    X(P, inspect_bytes)   /* bytes selected for inspection (--inspect) */                          \
+    X(P, dump_errors)     /* --dump-streams write failures */                                      \
+    X(P, event_errors)    /* events that could not be built (out of memory) */
 LW_COUNTER_BLOCK(worker, WORKER, LW_WORKER_COUNTERS)
 
 typedef struct lw_worker {

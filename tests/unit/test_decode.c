@@ -519,7 +519,7 @@ static void test_ipv4_malformed(void **state)
     assert_int_equal(CNT(ipv4_bad_total_length), 1);
 
     put16(ip + 2, (uint16_t)(pb_len(&b) - 14 + 1)); /* one byte more than the frame */
-    assert_true(decode_eth(&b, &p)); /* counted, kept as truncated */
+    assert_true(decode_eth(&b, &p));                /* counted, kept as truncated */
     assert_true(p.payload_truncated);
     assert_int_equal(CNT(ipv4_bad_total_length), 2);
 

@@ -33,7 +33,8 @@ static void test_structure(void **state)
     lw_json_object_end(&j);
     lw_json_end_line(&j);
     assert_string_equal(
-        j.buf, "{\"a\":\"x\",\"n\":18446744073709551615,\"list\":[1,{\"t\":true},null],\"empty\":{}}\n");
+        j.buf,
+        "{\"a\":\"x\",\"n\":18446744073709551615,\"list\":[1,{\"t\":true},null],\"empty\":{}}\n");
     lw_json_reset(&j);
     lw_json_object_begin(&j);
     lw_json_kv_u64(&j, "k", 0);
