@@ -144,7 +144,7 @@ void lw_worker_packet(lw_worker *w, const lw_packet *p)
     lw_flow *f = lw_flow_packet(w->flows, p, &dir);
     if (!f) return;
     lw_flow_ctx *c = f->user;
-    if (!c) c = f->user = flow_ctx_new(w, f);
+    if (!c && !(c = f->user = flow_ctx_new(w, f))) w->counters.c[LW_WORKER_flow_ctx_failed]++;
     if (c && (c->egress_mask >> dir & 1)) {
         c->egress_bytes += p->payload_len;
         w->counters.c[LW_WORKER_egress_bytes] += p->payload_len;

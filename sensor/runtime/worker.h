@@ -20,7 +20,8 @@
     X(P, egress_bytes)    /* payload bytes sent from home_net to outside */                        \
     X(P, inspect_bytes)   /* bytes selected for inspection (--inspect) */                          \
     X(P, dump_errors)     /* --dump-streams write failures */                                      \
-    X(P, event_errors)    /* events that could not be built (out of memory) */
+    X(P, event_errors)    /* events that could not be built (out of memory) */                     \
+    X(P, flow_ctx_failed) /* flows without worker state (out of memory): not inspected */
 LW_COUNTER_BLOCK(worker, WORKER, LW_WORKER_COUNTERS)
 
 typedef struct lw_worker {
