@@ -18,7 +18,11 @@
 
 #include "leakwatch/cli.h"
 #include "leakwatch/config.h"
+#include "leakwatch/fingerprint.h"
+#include "leakwatch/match.h"
 #include "leakwatch/output.h"
+#include "leakwatch/signatures.h"
+#include "match/scan_file.h"
 #include "runtime/sensor_run.h"
 
 /* The default signature directory: the installed one, or ./signatures in a build tree. */
@@ -30,24 +34,34 @@ static const char *default_signatures(void)
     return LW_SOURCE_SIGDIR;
 }
 
-/* Signature loading arrives with the signature engine; until then a path must at least exist. */
-static int check_signature_paths(const lw_options *o, const lw_config *cfg, size_t *count)
+/* Loads every signature path (-s, else config `signatures`, else the default directory) and
+ * checks what spans config and signatures (edm:NAME must name an exact_match list). 0 or 2. */
+static int load_signatures(const lw_options *o, const lw_config *cfg, lw_sigset *set)
 {
-    const char *paths[LW_MAX_SIG_PATHS + 64];
-    size_t n = 0;
-    for (size_t i = 0; i < o->n_sigs; i++) paths[n++] = o->sigs[i];
-    for (size_t i = 0; !o->n_sigs && i < cfg->signatures.n && n < 64; i++)
-        paths[n++] = cfg->signatures.v[i];
-    if (!n) paths[n++] = default_signatures();
+    char err[1024];
+    const char *dflt = default_signatures();
+    size_t n = o->n_sigs ? o->n_sigs : cfg->signatures.n ? cfg->signatures.n : 1;
     for (size_t i = 0; i < n; i++) {
-        if (access(paths[i], R_OK) != 0) {
-            fprintf(stderr,
-                    "leakwatch: signatures %s: %s (give an existing file or directory with -s)\n",
-                    paths[i], strerror(errno));
+        const char *path = o->n_sigs ? o->sigs[i] : cfg->signatures.n ? cfg->signatures.v[i] : dflt;
+        if (lw_sigset_load(set, path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "leakwatch: %s\n", err);
             return 2;
         }
     }
-    *count = n;
+    for (size_t i = 0; i < set->n; i++) {
+        const lw_signature *g = &set->v[i];
+        if (g->validator != LW_VALIDATE_EDM) continue;
+        bool known = false;
+        for (size_t k = 0; k < cfg->exact_match.n; k++)
+            known |= strcmp(cfg->exact_match.v[k].name, g->edm_list) == 0;
+        fprintf(stderr,
+                known ? "leakwatch: %s:%u: signature %u: validate edm:%s: Exact Data Match lists "
+                        "are not supported by this build yet (remove the signature)\n"
+                      : "leakwatch: %s:%u: signature %u: validate edm:%s names no exact_match "
+                        "list (add it under exact_match in the configuration)\n",
+                g->file, g->line, (unsigned)g->id, g->edm_list);
+        return 2;
+    }
     return 0;
 }
 
@@ -57,7 +71,24 @@ static long online_cpus(void)
     return n < 1 ? 1 : n;
 }
 
-static void print_summary(const lw_config *cfg, const lw_options *o, int workers, size_t nsig)
+static void print_signatures(const lw_sigset *set, const lw_matcher *m)
+{
+    const lw_matcher_info *in = lw_matcher_get_info(m);
+    printf("  signatures:  %zu from %zu file(s): %zu content, %zu volume\n", set->n, set->files,
+           in->content_sigs, in->volume_sigs);
+    printf("  categories: ");
+    for (int c = 0; c < LW_CAT__COUNT; c++)
+        printf(" %s %zu", lw_category_name((lw_category)c), in->per_category[c]);
+    printf("\n  database:    %zu bytes streaming, %zu bytes start-finding (%zu with SOM), "
+           "compiled in %.3f s\n",
+           in->db_bytes, in->confirm_bytes, in->som_sigs, in->compile_seconds);
+    printf("  stream:      %zu bytes per inspected flow direction (%zu Hyperscan state, %zu "
+           "tail)\n",
+           in->stream_bytes, in->hs_stream_bytes, in->tail_bytes);
+}
+
+static void print_summary(const lw_config *cfg, const lw_options *o, int workers,
+                          const lw_sigset *set, const lw_matcher *m)
 {
     printf("leakwatch %s: configuration OK\n", LW_VERSION);
     printf("  config:      %s\n", o->config ? o->config : "(built-in defaults)");
@@ -73,8 +104,7 @@ static void print_summary(const lw_config *cfg, const lw_options *o, int workers
     printf("  reassembly:  memcap %llu MB, depth %llu MB (0 = unlimited)\n",
            (unsigned long long)cfg->reassembly.memcap_mb,
            (unsigned long long)cfg->reassembly.depth_mb);
-    printf("  signatures:  %zu path(s) present; the signature engine is not part of this build\n",
-           nsig);
+    print_signatures(set, m);
 }
 
 static int write_pidfile(const char *path)
@@ -119,6 +149,15 @@ static int check_inputs(const lw_options *o)
     return 0;
 }
 
+/* What the signature engine needs for one run. */
+typedef struct engine {
+    lw_sigset sigs;
+    lw_matcher *matcher;
+    lw_fp_key key;
+} engine;
+
+static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *e);
+
 static int run(const lw_options *o, lw_config *cfg)
 {
     char err[1024];
@@ -137,18 +176,39 @@ static int run(const lw_options *o, lw_config *cfg)
                   : cfg->workers ? (int)cfg->workers
                                  : (int)online_cpus();
 
-    size_t nsig = 0;
-    int rc = check_signature_paths(o, cfg, &nsig);
-    if (rc) return rc;
-    if (o->test_config) {
-        print_summary(cfg, o, workers, nsig);
-        return 0;
+    engine e;
+    memset(&e, 0, sizeof(e));
+    lw_sigset_init(&e.sigs);
+    int rc = load_signatures(o, cfg, &e.sigs);
+    if (!rc) {
+        e.matcher = lw_matcher_build(&e.sigs, &cfg->allowlist.values, err, sizeof(err), &rc);
+        if (!e.matcher) fprintf(stderr, "leakwatch: %s\n", err);
     }
-    if (o->scan) {
-        fprintf(stderr, "leakwatch: --scan needs the signature engine, which is not part of this "
-                        "build yet\n");
-        return 1;
+    if (!rc && o->test_config) {
+        print_summary(cfg, o, workers, &e.sigs, e.matcher);
+    } else if (!rc) {
+        if (!lw_fp_key_load(&e.key, cfg->output.fingerprint_key, err, sizeof(err))) {
+            fprintf(stderr, "leakwatch: output.fingerprint_key: %s\n", err);
+            rc = 2;
+        } else if (e.key.random) {
+            fprintf(stderr, "leakwatch: no output.fingerprint_key: value fingerprints use a random "
+                            "per-run key (they cannot be compared across runs)\n");
+        }
     }
+    if (!rc && !o->test_config) {
+        rc = o->scan ? lw_scan_file(e.matcher, o->scan, &e.key, cfg->output.reveal, stdout)
+                     : run_sensor(o, cfg, workers, &e);
+    }
+    lw_matcher_free(e.matcher);
+    lw_sigset_free(&e.sigs);
+    memset(&e.key, 0, sizeof(e.key));
+    return rc;
+}
+
+static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *e)
+{
+    char err[1024];
+    int rc;
     if (cfg->output.type != LW_OUTPUT_FILE) {
         fprintf(stderr, "leakwatch: output.type %s is not available in this build yet (use file)\n",
                 lw_output_type_name(cfg->output.type));
@@ -198,6 +258,12 @@ static int run(const lw_options *o, lw_config *cfg)
     rt.n_inputs = o->n_reads;
     rt.out = out;
     atomic_init(&rt.reasm_mem, 0);
+    rt.matcher = lw_matcher_get_info(e->matcher)->content_sigs ? e->matcher : NULL;
+    rt.fp_key = &e->key;
+    rt.reveal = cfg->output.reveal;
+    rt.max_values = cfg->output.max_values;
+    rt.allow_dests =
+        lw_cidr_set_count(cfg->allowlist.dest_cidrs) ? cfg->allowlist.dest_cidrs : NULL;
 
     lw_run_params rp = {
         .reads = o->reads,

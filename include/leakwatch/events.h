@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "leakwatch/dlp.h"
 #include "leakwatch/flow.h"
 #include "leakwatch/json.h"
 
@@ -26,8 +27,31 @@ void lw_event_flow_header(lw_json *j, const lw_flow *f);
 
 /* What the worker knows about a flow beyond the flow table. */
 typedef struct lw_flow_summary {
-    uint64_t egress_bytes; /* payload bytes that left the home network */
+    uint64_t egress_bytes;  /* payload bytes that left the home network */
+    uint8_t egress_mask;    /* bit d: direction d is egress */
+    const lw_flow_dlp *dlp; /* validated matches (NULL: none) */
+    uint32_t max_values;    /* distinct values listed per entry */
+    bool reveal;            /* also list the values themselves */
 } lw_flow_summary;
+
+/* "egress" or "ingress" for direction dir of a flow. */
+const char *lw_direction_name(uint8_t egress_mask, int dir);
+
+/* An `alert`: a signature reached its threshold in one direction of a flow. */
+typedef struct lw_alert_info {
+    const lw_flow *flow;
+    int dir;
+    uint8_t egress_mask;
+    const lw_match_hit *hit;   /* the value that reached the threshold */
+    const lw_dlp_value *value; /* its record (fingerprint) */
+    uint32_t distinct;         /* distinct values so far */
+    const char *layer;         /* "tcp.stream", "udp.payload", ... */
+    const char *pcap_file;     /* input of the packet that completed the match (NULL: live) */
+    uint64_t pcap_packet;      /* its 1-based number in that input (0: unknown) */
+    bool reveal;
+} lw_alert_info;
+
+void lw_event_alert(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_alert_info *a);
 
 /* A complete `flow` event line for a flow that ended. */
 void lw_event_flow(lw_json *j, const lw_flow *f, const lw_flow_summary *s, const char *sensor);

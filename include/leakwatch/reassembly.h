@@ -91,6 +91,11 @@ void lw_reasm_segment(lw_reasm_ctx *ctx, lw_reasm_stream *s, void *flow, int dir
  * Bytes acknowledged but never captured are declared a gap when data beyond them is pending. */
 void lw_reasm_peer_ack(lw_reasm_ctx *ctx, lw_reasm_stream *s, void *flow, int dir, uint32_t ack);
 
+/* Charge n bytes to the shared memcap (false: over the cap, nothing charged), and give them
+ * back. Other per-flow state that the memcap covers (match streams) uses these too. */
+bool lw_reasm_mem_charge(lw_reasm_ctx *ctx, uint64_t n);
+void lw_reasm_mem_release(lw_reasm_ctx *ctx, uint64_t n);
+
 /* The flow ends: deliver what is buffered (holes become gaps) and release the memory. */
 void lw_reasm_flush(lw_reasm_ctx *ctx, lw_reasm_stream *s, void *flow, int dir);
 

@@ -266,28 +266,6 @@ static int fn_sensor_name(lw_yaml_ctx *x, yaml_node_t *v, const char *path, void
     return lw_yaml_string(x, v, path, &((lw_config *)base)->sensor_name);
 }
 
-/* Walk a list of strings, calling each(item text) — items must be non-empty strings. */
-typedef int (*item_fn)(lw_yaml_ctx *x, yaml_node_t *item, const char *text, const char *path,
-                       void *state);
-
-static int walk_string_list(lw_yaml_ctx *x, yaml_node_t *list, const char *path,
-                            const char *example, item_fn each, void *state)
-{
-    int rc = lw_yaml_expect_list(x, list, path, example);
-    if (rc) return rc;
-    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top;
-         it++) {
-        yaml_node_t *item = lw_yaml_child(x, *it, list);
-        if (!item) return 2;
-        const char *text;
-        rc = lw_yaml_text(x, item, path, &text);
-        if (rc) return rc;
-        rc = each(x, item, text, path, state);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
 static int push_item(lw_yaml_ctx *x, yaml_node_t *item, const char *text, const char *path,
                      void *state)
 {
@@ -322,7 +300,7 @@ static int fn_home_net(lw_yaml_ctx *x, yaml_node_t *v, const char *path, void *b
     lw_config *c = base;
     cidr_list l = {lw_cidr_set_new(), {0}};
     if (!l.set) return oom(x, v, path);
-    int rc = walk_string_list(x, v, path, "[10.0.0.0/8, fc00::/7]", home_net_item, &l);
+    int rc = lw_yaml_walk_strings(x, v, path, "[10.0.0.0/8, fc00::/7]", home_net_item, &l);
     if (!rc && l.text.n == 0)
         rc = lw_yaml_fail(x, v,
                           "%s: is empty (list at least one network, or remove the key for "
@@ -344,8 +322,8 @@ static int fn_signatures(lw_yaml_ctx *x, yaml_node_t *v, const char *path, void 
 {
     lw_config *c = base;
     lw_strlist l = {0};
-    int rc = walk_string_list(x, v, path, "[/usr/share/leakwatch/signatures, local.yaml]",
-                              push_item, &l);
+    int rc = lw_yaml_walk_strings(x, v, path, "[/usr/share/leakwatch/signatures, local.yaml]",
+                                  push_item, &l);
     if (rc) {
         lw_strlist_clear(&l);
         return rc;
@@ -359,7 +337,7 @@ static int fn_values(lw_yaml_ctx *x, yaml_node_t *v, const char *path, void *bas
 {
     lw_config *c = base;
     lw_strlist l = {0};
-    int rc = walk_string_list(x, v, path, "[AKIAIOSFODNN7EXAMPLE]", push_item, &l);
+    int rc = lw_yaml_walk_strings(x, v, path, "[AKIAIOSFODNN7EXAMPLE]", push_item, &l);
     if (rc) {
         lw_strlist_clear(&l);
         return rc;
@@ -431,7 +409,8 @@ static int fn_destinations(lw_yaml_ctx *x, yaml_node_t *v, const char *path, voi
     lw_config *c = base;
     dest_state d = {{lw_cidr_set_new(), {0}}, {0}};
     if (!d.cidrs.set) return oom(x, v, path);
-    int rc = walk_string_list(x, v, path, "[203.0.113.0/24, api.partner.example]", dest_item, &d);
+    int rc =
+        lw_yaml_walk_strings(x, v, path, "[203.0.113.0/24, api.partner.example]", dest_item, &d);
     if (rc) {
         lw_cidr_set_free(d.cidrs.set);
         lw_strlist_clear(&d.cidrs.text);

@@ -530,6 +530,36 @@ int lw_yaml_walk_map(lw_yaml_ctx *x, yaml_node_t *map, const char *path,
 
 /* ---- string lists ---- */
 
+int lw_yaml_walk_strings(lw_yaml_ctx *x, yaml_node_t *list, const char *path, const char *example,
+                         lw_yaml_item_fn each, void *state)
+{
+    int rc = lw_yaml_expect_list(x, list, path, example);
+    if (rc) return rc;
+    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = lw_yaml_child(x, *it, list);
+        if (!item) return 2;
+        const char *text = NULL;
+        rc = lw_yaml_text(x, item, path, &text);
+        if (rc) return rc;
+        rc = each(x, item, text, path, state);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int push_string(lw_yaml_ctx *x, yaml_node_t *item, const char *text, const char *path,
+                       void *state)
+{
+    return lw_strlist_push(state, text) ? 0 : lw_yaml_fail(x, item, "%s: out of memory", path);
+}
+
+int lw_yaml_strlist(lw_yaml_ctx *x, yaml_node_t *list, const char *path, const char *example,
+                    lw_strlist *out)
+{
+    return lw_yaml_walk_strings(x, list, path, example, push_string, out);
+}
+
 bool lw_strlist_push(lw_strlist *l, const char *s)
 {
     char *copy = strdup(s);

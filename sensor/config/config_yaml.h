@@ -98,6 +98,15 @@ int lw_yaml_enum(lw_yaml_ctx *x, yaml_node_t *n, const char *path, const char *c
 /* n must be a sequence; reports non-lists as errors. */
 int lw_yaml_expect_list(lw_yaml_ctx *x, yaml_node_t *n, const char *path, const char *example);
 
+/* Walk a list of non-empty strings, calling each(item text); the list must be a sequence. */
+typedef int (*lw_yaml_item_fn)(lw_yaml_ctx *x, yaml_node_t *item, const char *text,
+                               const char *path, void *state);
+int lw_yaml_walk_strings(lw_yaml_ctx *x, yaml_node_t *list, const char *path, const char *example,
+                         lw_yaml_item_fn each, void *state);
+/* Append every string of the list to out. */
+int lw_yaml_strlist(lw_yaml_ctx *x, yaml_node_t *list, const char *path, const char *example,
+                    lw_strlist *out);
+
 /* String list helpers (owned strings). */
 bool lw_strlist_push(lw_strlist *l, const char *s);
 void lw_strlist_clear(lw_strlist *l);

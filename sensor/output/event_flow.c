@@ -32,6 +32,51 @@ static void write_tcp(lw_json *j, const lw_flow *f)
     lw_json_object_end(j);
 }
 
+static void write_dlp_entry(lw_json *j, const lw_dlp_entry *e, const lw_flow_summary *s)
+{
+    char buf[LW_FP_TEXT_LEN > LW_MATCH_MAX_VALUE + 1 ? LW_FP_TEXT_LEN : LW_MATCH_MAX_VALUE + 1];
+    uint32_t shown = e->distinct < s->max_values ? e->distinct : s->max_values;
+    lw_json_object_begin(j);
+    lw_json_kv_u64(j, "signature_id", e->sig->id);
+    lw_json_kv_str(j, "signature", e->sig->name);
+    lw_json_kv_str(j, "category", lw_category_name(e->sig->category));
+    lw_json_kv_str(j, "severity", lw_severity_name(e->sig->severity));
+    lw_json_kv_str(j, "direction", lw_direction_name(s->egress_mask, e->dir));
+    lw_json_kv_u64(j, "matches", e->matches);
+    lw_json_kv_u64(j, "distinct", e->distinct);
+    lw_json_kv_bool(j, "alerted", e->alerted);
+    lw_json_key(j, "redacted");
+    lw_json_array_begin(j);
+    for (uint32_t i = 0; i < shown; i++) {
+        size_t n = lw_redact(e->vals[i].value, e->vals[i].len, buf, sizeof(buf));
+        lw_json_strn(j, (const uint8_t *)buf, n);
+    }
+    lw_json_array_end(j);
+    lw_json_key(j, "fingerprints");
+    lw_json_array_begin(j);
+    for (uint32_t i = 0; i < shown; i++) {
+        lw_fingerprint_text(e->vals[i].fp, buf);
+        lw_json_str(j, buf);
+    }
+    lw_json_array_end(j);
+    if (s->reveal) {
+        lw_json_key(j, "values");
+        lw_json_array_begin(j);
+        for (uint32_t i = 0; i < shown; i++) lw_json_strn(j, e->vals[i].value, e->vals[i].len);
+        lw_json_array_end(j);
+    }
+    lw_json_object_end(j);
+}
+
+static void write_dlp(lw_json *j, const lw_flow_summary *s)
+{
+    lw_json_key(j, "dlp");
+    lw_json_array_begin(j);
+    for (const lw_dlp_entry *e = s->dlp ? s->dlp->head : NULL; e; e = e->next)
+        write_dlp_entry(j, e, s);
+    lw_json_array_end(j);
+}
+
 void lw_event_flow(lw_json *j, const lw_flow *f, const lw_flow_summary *s, const char *sensor)
 {
     char ts[LW_TIMESTAMP_LEN];
@@ -53,9 +98,7 @@ void lw_event_flow(lw_json *j, const lw_flow *f, const lw_flow_summary *s, const
     lw_json_kv_u64(j, "egress_bytes", s->egress_bytes);
     lw_json_object_end(j);
     if (f->proto == 6) write_tcp(j, f);
-    lw_json_key(j, "dlp");
-    lw_json_array_begin(j);
-    lw_json_array_end(j);
+    write_dlp(j, s);
     lw_json_object_end(j);
     lw_json_end_line(j);
 }

@@ -39,10 +39,6 @@ struct lw_reasm_seg {
     uint8_t data[];
 };
 
-/* Reserve n bytes of the shared memcap; false (nothing reserved) if it would be exceeded. */
-bool lw_reasm_mem_charge(lw_reasm_ctx *ctx, uint64_t n);
-void lw_reasm_mem_release(lw_reasm_ctx *ctx, uint64_t n);
-
 /* Memory a segment of len bytes charges. */
 static inline uint64_t lw_reasm_seg_cost(uint32_t len)
 {

@@ -12,7 +12,9 @@
 
 #include "leakwatch/cidr.h"
 #include "leakwatch/config.h"
+#include "leakwatch/fingerprint.h"
 #include "leakwatch/flow.h"
+#include "leakwatch/match.h"
 #include "leakwatch/output.h"
 #include "leakwatch/reassembly.h"
 
@@ -28,6 +30,13 @@ typedef struct lw_runtime {
     size_t n_inputs;
     lw_output *out;
     _Atomic uint64_t reasm_mem; /* bytes buffered by reassembly, all workers */
+
+    /* content matching (NULL matcher: no content signatures) */
+    const lw_matcher *matcher;
+    const lw_fp_key *fp_key;
+    bool reveal;                    /* output.reveal / --reveal */
+    uint32_t max_values;            /* output.max_values */
+    const lw_cidr_set *allow_dests; /* allowlist.destinations (CIDRs) */
 } lw_runtime;
 
 #endif

@@ -16,12 +16,14 @@ void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw
     memset(&t->flow, 0, sizeof(t->flow));
     memset(&t->reasm, 0, sizeof(t->reasm));
     memset(&t->worker, 0, sizeof(t->worker));
+    memset(&t->match, 0, sizeof(t->match));
     t->flows_active = 0;
     for (int i = 0; i < lw_dispatch_workers(disp); i++) {
         lw_worker *w = lw_dispatch_worker(disp, i);
         LW_COUNTERS_ADD(&t->flow, lw_flow_table_counters(w->flows));
         LW_COUNTERS_ADD(&t->reasm, &w->reasm.counters);
         LW_COUNTERS_ADD(&t->worker, &w->counters);
+        if (w->match) LW_COUNTERS_ADD(&t->match, lw_match_worker_counters(w->match));
         t->flows_active += lw_flow_table_active(w->flows);
     }
     t->reasm_memuse = atomic_load(&rt->reasm_mem);
@@ -84,7 +86,8 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
 
     lw_json_key(j, "detect");
     lw_json_object_begin(j);
-    lw_json_kv_u64(j, "alerts", 0);
+    lw_json_kv_u64(j, "alerts", t->worker.c[LW_WORKER_alerts]);
+    counters(j, lw_match_counter_names, t->match.c, LW_MATCH__COUNT);
     lw_json_object_end(j);
 
     lw_json_key(j, "output");

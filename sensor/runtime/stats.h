@@ -27,6 +27,7 @@ typedef struct lw_stats_totals {
     lw_reasm_counters reasm;
     uint64_t reasm_memuse;
     lw_worker_counters worker;
+    lw_match_counters match;
     uint64_t events_written, output_errors;
 } lw_stats_totals;
 

@@ -1,9 +1,10 @@
 /*
  * worker.c — per-worker packet path: flow lookup → TCP reassembly (or UDP datagrams) →
- * the stream consumer, and the flow event when a flow ends.
+ * the stream consumer → matching, alerts, and the flow event when a flow ends.
  *
- * The stream consumer is where application decoding and matching attach; here it keeps the
- * per-direction byte accounting (egress / inspected) and the --dump-streams debug output.
+ * The stream consumer keeps the per-direction byte accounting (egress / inspected), feeds
+ * every inspected direction to its match stream (opened when the direction first carries
+ * bytes to inspect, so idle and ingress-only flows cost nothing) and writes --dump-streams.
  */
 #include "worker.h"
 
@@ -21,8 +22,12 @@ LW_COUNTER_NAMES(worker, WORKER, LW_WORKER_COUNTERS)
 typedef struct lw_flow_ctx {
     uint8_t egress_mask;  /* bit d: direction d carries bytes from home_net to outside */
     uint8_t inspect_mask; /* bit d: direction d is scanned (--inspect) */
+    uint8_t allow_mask;   /* bit d: direction d goes to an allowlisted destination */
+    uint8_t tried_mask;   /* bit d: a match stream was opened (or refused) for direction d */
     uint64_t egress_bytes;
     uint64_t udp_offset[2];
+    lw_match_stream *ms[2]; /* per direction, opened lazily */
+    lw_flow_dlp dlp;        /* validated matches */
 } lw_flow_ctx;
 
 static bool in_home(const lw_runtime *rt, uint8_t ipv, const lw_addr *a)
@@ -39,7 +44,85 @@ static lw_flow_ctx *flow_ctx_new(lw_worker *w, lw_flow *f)
     if (src_home && !dst_home) c->egress_mask |= 1;
     if (dst_home && !src_home) c->egress_mask |= 2;
     c->inspect_mask = w->rt->inspect_all ? 3 : c->egress_mask;
+    /* content to an allowlisted destination is neither alerted nor listed: not scanned */
+    const lw_cidr_set *allow = w->rt->allow_dests;
+    if (allow && lw_cidr_set_contains(allow, f->ip_version, f->dst_ip.b)) c->allow_mask |= 1;
+    if (allow && lw_cidr_set_contains(allow, f->ip_version, f->src_ip.b)) c->allow_mask |= 2;
     return c;
+}
+
+/* A validated value in direction dir of flow f: record it, alert when it reaches the
+ * signature's threshold. */
+typedef struct hit_ctx {
+    lw_worker *w;
+    lw_flow *f;
+    int dir;
+    const char *layer;
+} hit_ctx;
+
+static void write_event(lw_worker *w);
+
+static void on_hit(void *user, const lw_match_hit *hit)
+{
+    hit_ctx *h = user;
+    lw_worker *w = h->w;
+    lw_flow_ctx *c = h->f->user;
+    lw_dlp_entry *e = NULL;
+    const lw_dlp_value *val = NULL;
+    lw_dlp_outcome o =
+        lw_dlp_record(&c->dlp, hit, h->dir, w->rt->max_values, w->rt->fp_key, &e, &val);
+    if (o == LW_DLP_NOMEM) w->counters.c[LW_WORKER_dlp_nomem]++;
+    if (o != LW_DLP_ALERT) return;
+    const lw_packet *p = w->packet;
+    lw_alert_info a = {
+        .flow = h->f,
+        .dir = h->dir,
+        .egress_mask = c->egress_mask,
+        .hit = hit,
+        .value = val,
+        .distinct = e->distinct,
+        .layer = h->layer,
+        .pcap_file = p && p->file_idx < w->rt->n_inputs ? w->rt->input_names[p->file_idx] : NULL,
+        .pcap_packet = p ? p->pkt_num : 0,
+        .reveal = w->rt->reveal,
+    };
+    lw_event_alert(&w->json, p ? p->ts_usec : h->f->last_usec, w->rt->sensor_name, &a);
+    write_event(w);
+    w->counters.c[LW_WORKER_alerts]++;
+}
+
+/* The match stream of an inspected direction, opened on its first bytes; NULL if the
+ * direction is not scanned. Its memory counts against the reassembly memcap. */
+static lw_match_stream *match_stream(lw_worker *w, lw_flow_ctx *c, int dir, uint64_t offset,
+                                     uint32_t len)
+{
+    if (!w->match || !(c->inspect_mask >> dir & 1)) return NULL;
+    if (c->allow_mask >> dir & 1) {
+        if (!(c->tried_mask >> dir & 1)) w->counters.c[LW_WORKER_allowlisted_directions]++;
+        c->tried_mask |= (uint8_t)(1u << dir);
+        w->counters.c[LW_WORKER_allowlisted_bytes] += len;
+        return NULL;
+    }
+    if (c->ms[dir] || (c->tried_mask >> dir & 1)) return c->ms[dir];
+    c->tried_mask |= (uint8_t)(1u << dir);
+    uint64_t cost = lw_matcher_get_info(w->rt->matcher)->stream_bytes;
+    if (!lw_reasm_mem_charge(&w->reasm, cost)) {
+        lw_match_worker_count(w->match, LW_MATCH_streams_memcap);
+        return NULL;
+    }
+    c->ms[dir] = lw_match_stream_open(w->match, offset);
+    if (!c->ms[dir]) lw_reasm_mem_release(&w->reasm, cost);
+    return c->ms[dir];
+}
+
+static void match_stream_close(lw_worker *w, lw_flow *f, int dir)
+{
+    lw_flow_ctx *c = f->user;
+    if (!c || !c->ms[dir]) return;
+    hit_ctx h = {w, f, dir, f->proto == 6 ? "tcp.stream" : "udp.payload"};
+    lw_match_stream_close(w->match, c->ms[dir], on_hit, &h);
+    c->ms[dir] = NULL;
+    lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(w->rt->matcher)->stream_bytes);
 }
 
 /* --dump-streams: DIR/<flow_id>.ts|tc holds the reassembled bytes, .gaps one line per hole. */
@@ -64,11 +147,24 @@ static void stream_data(void *user, void *flow, int dir, uint64_t offset, const 
     w->counters.c[LW_WORKER_stream_bytes] += len;
     if (c && (c->inspect_mask >> dir & 1)) w->counters.c[LW_WORKER_inspect_bytes] += len;
     if (w->rt->dump_dir) dump_append(w, f, dir, "", data, len);
+    lw_match_stream *ms = c ? match_stream(w, c, dir, offset, len) : NULL;
+    if (ms) {
+        hit_ctx h = {w, f, dir, f->proto == 6 ? "tcp.stream" : "udp.payload"};
+        lw_match_stream_data(w->match, ms, offset, data, len, on_hit, &h);
+        /* a datagram is a message of its own: nothing spans two */
+        if (f->proto != 6) lw_match_stream_gap(w->match, ms, offset + len, on_hit, &h);
+    }
 }
 
 static void stream_gap(void *user, void *flow, int dir, uint64_t offset, uint64_t len)
 {
     lw_worker *w = user;
+    lw_flow *f = flow;
+    lw_flow_ctx *c = f->user;
+    if (c && c->ms[dir]) {
+        hit_ctx h = {w, f, dir, "tcp.stream"};
+        lw_match_stream_gap(w->match, c->ms[dir], offset + len, on_hit, &h);
+    }
     if (w->rt->dump_dir) {
         char line[64];
         int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", offset, len);
@@ -90,17 +186,31 @@ static void flow_ended(void *user, lw_flow *f)
 {
     lw_worker *w = user;
     lw_flow_ctx *c = f->user;
+    const lw_packet *packet = w->packet;
+    w->packet = NULL; /* what the end of a flow reveals belongs to no packet */
     if (f->proto == 6) {
         lw_reasm_flush(&w->reasm, &f->stream[0], f, 0);
         lw_reasm_flush(&w->reasm, &f->stream[1], f, 1);
     }
-    if (w->rt->flows_mode == LW_FLOWS_ALL) {
-        lw_flow_summary s = {.egress_bytes = c ? c->egress_bytes : 0};
+    match_stream_close(w, f, 0);
+    match_stream_close(w, f, 1);
+    bool log = w->rt->flows_mode == LW_FLOWS_ALL ||
+               (w->rt->flows_mode == LW_FLOWS_ALERTED && c && lw_dlp_any_alerted(&c->dlp));
+    if (log) {
+        lw_flow_summary s = {
+            .egress_bytes = c ? c->egress_bytes : 0,
+            .egress_mask = c ? c->egress_mask : 0,
+            .dlp = c ? &c->dlp : NULL,
+            .max_values = w->rt->max_values,
+            .reveal = w->rt->reveal,
+        };
         lw_event_flow(&w->json, f, &s, w->rt->sensor_name);
         write_event(w);
     }
+    if (c) lw_dlp_free(&c->dlp);
     free(c);
     f->user = NULL;
+    w->packet = packet;
 }
 
 bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
@@ -112,6 +222,7 @@ bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
     lw_stream_sink sink = {.on_data = stream_data, .on_gap = stream_gap, .user = w};
     lw_reasm_ctx_init(&w->reasm, &rt->reasm_cfg, &rt->reasm_mem, &sink);
     w->flows = lw_flow_table_new(&rt->flow_cfg, flow_ended, w);
+    if (rt->matcher && !(w->match = lw_match_worker_new(rt->matcher))) return false;
     return w->flows != NULL;
 }
 
@@ -141,6 +252,7 @@ void lw_worker_packet(lw_worker *w, const lw_packet *p)
     int dir = 0;
     w->counters.c[LW_WORKER_packets]++;
     if (p->ts_usec > w->now_usec) w->now_usec = p->ts_usec;
+    w->packet = p;
     lw_flow *f = lw_flow_packet(w->flows, p, &dir);
     if (!f) return;
     lw_flow_ctx *c = f->user;
@@ -156,11 +268,13 @@ void lw_worker_packet(lw_worker *w, const lw_packet *p)
         stream_data(w, f, dir, c->udp_offset[dir], p->payload, p->payload_len);
         c->udp_offset[dir] += p->payload_len;
     }
+    w->packet = NULL;
 }
 
 void lw_worker_tick(lw_worker *w, uint64_t now_usec)
 {
     if (now_usec > w->now_usec) w->now_usec = now_usec;
+    w->packet = NULL;
     lw_flow_table_expire(w->flows, w->now_usec);
 }
 
@@ -173,5 +287,6 @@ void lw_worker_finish(lw_worker *w, uint64_t now_usec, enum lw_flow_reason reaso
 void lw_worker_destroy(lw_worker *w)
 {
     if (w->flows) lw_flow_table_free(w->flows);
+    lw_match_worker_free(w->match);
     lw_json_free(&w->json);
 }

@@ -8,6 +8,7 @@
 
 #include "leakwatch/counters.h"
 #include "leakwatch/json.h"
+#include "leakwatch/match.h"
 #include "leakwatch/packet.h"
 #include "runtime.h"
 
@@ -21,7 +22,11 @@
     X(P, inspect_bytes)   /* bytes selected for inspection (--inspect) */                          \
     X(P, dump_errors)     /* --dump-streams write failures */                                      \
     X(P, event_errors)    /* events that could not be built (out of memory) */                     \
-    X(P, flow_ctx_failed) /* flows without worker state (out of memory): not inspected */
+    X(P, flow_ctx_failed) /* flows without worker state (out of memory): not inspected */          \
+    X(P, alerts)          /* alert events */                                                       \
+    X(P, dlp_nomem)       /* validated values that could not be recorded (out of memory) */        \
+    X(P, allowlisted_directions) /* inspected directions to allowlisted destinations */            \
+    X(P, allowlisted_bytes)      /* bytes of those directions, not scanned */
 LW_COUNTER_BLOCK(worker, WORKER, LW_WORKER_COUNTERS)
 
 typedef struct lw_worker {
@@ -30,6 +35,8 @@ typedef struct lw_worker {
     lw_flow_table *flows;
     lw_reasm_ctx reasm;
     lw_json json;
+    lw_match_worker *match;  /* NULL when there are no content signatures */
+    const lw_packet *packet; /* the packet being handled (alerts name it) */
     lw_worker_counters counters;
     uint64_t now_usec;
 } lw_worker;

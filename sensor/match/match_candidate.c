@@ -1,0 +1,214 @@
+/*
+ * match_candidate.c — turns one Hyperscan report (signature, match end) into a validated
+ * value, or rejects it with a named counter.
+ *
+ * The window is the report's neighbourhood in the stream: up to `before` bytes before the
+ * end (the value, its context keywords, the boundary byte) and `after` bytes past it (the
+ * boundary byte, and room for a longer match at the same start, which supersedes this one:
+ * Hyperscan reports every end of a variable-width match). The value's start is found there,
+ * then the checks run cheapest first: boundary, entropy, context, validator, allow values.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "match/matcher_private.h"
+
+static bool is_alnum(uint8_t b)
+{
+    return (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z');
+}
+
+/* The byte at stream offset off, if the view holds it. */
+static bool byte_at(const lw_match_view *v, uint64_t off, uint8_t *out)
+{
+    if (off >= v->data_off) {
+        if (off - v->data_off >= v->len) return false;
+        *out = v->data[off - v->data_off];
+        return true;
+    }
+    uint64_t back = v->data_off - off;
+    if (back > v->s->tail_len) return false;
+    *out = v->s->tail[v->s->tail_len - back];
+    return true;
+}
+
+bool lw_match_decidable(const lw_matcher *m, const lw_match_report *r, const lw_match_view *v)
+{
+    if (v->at_end) return true;
+    const lw_sig_compiled *c = &m->c[r->id];
+    uint64_t avail = v->data_off + v->len;
+    if (r->end + c->after <= avail) return true;
+    /* a letter or digit right after the end rejects it whatever follows */
+    uint8_t b;
+    return c->sig->boundary && byte_at(v, r->end, &b) && is_alnum(b);
+}
+
+/* The window [ws, we) as one contiguous run: into the new bytes if it lies there, else copied
+ * (tail part + new part) into the worker's buffer. */
+static const uint8_t *window(lw_match_worker *w, const lw_match_view *v, uint64_t ws, uint64_t we)
+{
+    if (ws >= v->data_off) return v->data + (ws - v->data_off);
+    size_t from_tail = (size_t)(v->data_off - ws);
+    size_t total = (size_t)(we - ws);
+    if (total > w->window_cap) return NULL;
+    memcpy(w->window, v->s->tail + v->s->tail_len - from_tail, from_tail);
+    if (total > from_tail) memcpy(w->window + from_tail, v->data, total - from_tail);
+    return w->window;
+}
+
+static int on_confirm(unsigned int id, unsigned long long from, unsigned long long to,
+                      unsigned int flags, void *ctx)
+{
+    (void)id;
+    (void)flags;
+    lw_match_worker *w = ctx;
+    if (w->n_confirm == LW_MATCH_MAX_CONFIRM) return 1; /* enough: stop the scan */
+    w->confirm[w->n_confirm++] = (lw_confirm_hit){.from = from, .to = to};
+    return 0;
+}
+
+/* Leftmost start of a match ending at end_rel; *longer if a match from the same start ends
+ * later in the window. False if no match ends there. */
+static bool find_start(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *win,
+                       size_t wlen, size_t end_rel, size_t *start, bool *longer)
+{
+    *longer = false;
+    if (c->min_width == c->max_width && !c->unbounded) {
+        /* fixed width: the report's end says where it starts */
+        if (end_rel < c->min_width) return false;
+        *start = end_rel - c->min_width;
+        return true;
+    }
+    if (c->som) {
+        w->n_confirm = 0;
+        hs_scan(c->confirm, (const char *)win, (unsigned)wlen, 0, w->scratch, on_confirm, w);
+        bool found = false;
+        for (size_t i = 0; i < w->n_confirm; i++) {
+            if (w->confirm[i].to == end_rel && (!found || w->confirm[i].from < *start)) {
+                *start = (size_t)w->confirm[i].from;
+                found = true;
+            }
+        }
+        for (size_t i = 0; found && i < w->n_confirm; i++)
+            if (w->confirm[i].from == *start && w->confirm[i].to > end_rel) *longer = true;
+        return found;
+    }
+    /* anchored probes, leftmost first */
+    size_t lo = end_rel > c->max_width ? end_rel - c->max_width : 0;
+    if (end_rel < c->min_width) return false;
+    size_t hi = end_rel - c->min_width;
+    for (size_t s0 = lo; s0 <= hi; s0++) {
+        w->n_confirm = 0;
+        hs_scan(c->confirm, (const char *)win + s0, (unsigned)(wlen - s0), 0, w->scratch,
+                on_confirm, w);
+        bool found = false;
+        for (size_t i = 0; i < w->n_confirm; i++) {
+            if (w->confirm[i].to == end_rel - s0) found = true;
+            if (w->confirm[i].to > end_rel - s0) *longer = true;
+        }
+        if (found) {
+            *start = s0;
+            return true;
+        }
+        *longer = false;
+    }
+    return false;
+}
+
+static bool has_context(const lw_sig_compiled *c, const uint8_t *win, size_t start)
+{
+    size_t from = start > c->sig->context_within ? start - c->sig->context_within : 0;
+    for (size_t k = 0; k < c->n_keywords; k++) {
+        size_t kl = c->keyword_len[k];
+        const char *kw = c->keywords[k];
+        for (size_t i = from; i + kl <= start; i++) {
+            size_t j = 0;
+            while (j < kl && (uint8_t)tolower(win[i + j]) == (uint8_t)kw[j]) j++;
+            if (j == kl) return true;
+        }
+    }
+    return false;
+}
+
+static bool in_list(const lw_strlist *l, const uint8_t *v, size_t n, bool caseless)
+{
+    for (size_t i = 0; l && i < l->n; i++) {
+        if (strlen(l->v[i]) != n) continue;
+        if (caseless ? strncasecmp(l->v[i], (const char *)v, n) == 0 : memcmp(l->v[i], v, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+void lw_match_decide(lw_match_worker *w, const lw_match_report *r, const lw_match_view *v,
+                     lw_match_fn fn, void *user)
+{
+    const lw_matcher *m = w->m;
+    const lw_sig_compiled *c = &m->c[r->id];
+    const lw_signature *g = c->sig;
+    lw_match_counters *k = &w->counters;
+    uint8_t b;
+    if (g->boundary && byte_at(v, r->end, &b) && is_alnum(b)) {
+        k->c[LW_MATCH_rejected_boundary]++;
+        return;
+    }
+    uint64_t lowest = v->data_off - v->s->tail_len;
+    if (lowest < v->s->ctx_start) lowest = v->s->ctx_start;
+    uint64_t ws = r->end > c->before ? r->end - c->before : 0;
+    if (ws < lowest) ws = lowest;
+    uint64_t we = r->end + c->after;
+    if (we > v->data_off + v->len) we = v->data_off + v->len;
+    if (r->end < ws || r->end > we) {
+        k->c[LW_MATCH_no_start]++;
+        return;
+    }
+    const uint8_t *win = window(w, v, ws, we);
+    size_t wlen = (size_t)(we - ws), end_rel = (size_t)(r->end - ws), start = 0;
+    bool longer = false;
+    if (!win || !find_start(w, c, win, wlen, end_rel, &start, &longer)) {
+        k->c[LW_MATCH_no_start]++;
+        return;
+    }
+    if (longer) {
+        k->c[LW_MATCH_superseded]++;
+        return;
+    }
+    bool truncated = false;
+    if (end_rel - start > c->max_width || (c->unbounded && start == 0 && ws > v->s->ctx_start)) {
+        truncated = true;
+        if (end_rel - start > c->max_width) start = end_rel - c->max_width;
+    }
+    const uint8_t *value = win + start;
+    size_t len = end_rel - start;
+    if (g->boundary && !truncated && start > 0 && is_alnum(win[start - 1])) {
+        k->c[LW_MATCH_rejected_boundary]++;
+        return;
+    }
+    if (g->min_entropy > 0 && lw_shannon_entropy(value, len) < g->min_entropy) {
+        k->c[LW_MATCH_rejected_entropy]++;
+        return;
+    }
+    if (c->n_keywords && !has_context(c, win, start)) {
+        k->c[LW_MATCH_rejected_context]++;
+        return;
+    }
+    lw_match_hit hit = {.sig = g,
+                        .sig_index = c->sig_index,
+                        .offset = ws + start,
+                        .value = value,
+                        .len = (uint32_t)len,
+                        .truncated = truncated};
+    if (g->validator != LW_VALIDATE_NONE && !lw_validate(g->validator, value, len, &hit.extra)) {
+        k->c[LW_MATCH_rejected_validator]++;
+        return;
+    }
+    bool caseless = g->flags & LW_SIGF_CASELESS;
+    if (in_list(&g->allow_values, value, len, caseless) ||
+        in_list(m->allow_values, value, len, caseless)) {
+        k->c[LW_MATCH_allowlisted_values]++;
+        return;
+    }
+    if (truncated) k->c[LW_MATCH_values_truncated]++;
+    k->c[LW_MATCH_validated]++;
+    fn(user, &hit);
+}

@@ -1,0 +1,236 @@
+/*
+ * matcher_build.c — compiles a signature set for matching (see match.h).
+ *
+ * Per content signature: hs_expression_info gives its widths (and Hyperscan's verdict on
+ * the regex, reported with file:line); a small block-mode database finds a match's start —
+ * with HS_FLAG_SOM_LEFTMOST where Hyperscan accepts it, else the regex anchored with \A,
+ * probed from each possible start. Then one streaming database holds every content
+ * signature, without start tracking, so the per-byte cost is Hyperscan's cheapest.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "match/matcher_private.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned hs_flags_of(const lw_signature *g)
+{
+    unsigned f = 0;
+    if (g->flags & LW_SIGF_CASELESS) f |= HS_FLAG_CASELESS;
+    if (g->flags & LW_SIGF_DOTALL) f |= HS_FLAG_DOTALL;
+    if (g->flags & LW_SIGF_MULTILINE) f |= HS_FLAG_MULTILINE;
+    if (g->flags & LW_SIGF_UTF8) f |= HS_FLAG_UTF8;
+    return f;
+}
+
+static int sig_error(char *err, size_t errlen, const lw_signature *g, const char *what,
+                     const char *why, const char *fix)
+{
+    snprintf(err, errlen, "%s:%u: signature %u: %s: %s (%s)", g->file, g->line, (unsigned)g->id,
+             what, why, fix);
+    return 2;
+}
+
+static bool lower_keywords(lw_sig_compiled *c)
+{
+    const lw_strlist *k = &c->sig->context_keywords;
+    if (!k->n) return true;
+    c->keywords = calloc(k->n, sizeof(char *));
+    c->keyword_len = calloc(k->n, sizeof(size_t));
+    if (!c->keywords || !c->keyword_len) return false;
+    for (size_t i = 0; i < k->n; i++) {
+        size_t len = strlen(k->v[i]);
+        if (!(c->keywords[i] = malloc(len + 1))) return false;
+        for (size_t j = 0; j <= len; j++)
+            c->keywords[i][j] = (char)tolower((unsigned char)k->v[i][j]);
+        c->keyword_len[i] = len;
+        c->n_keywords++;
+    }
+    return true;
+}
+
+/* Widths, the confirm database and the byte budget of one content signature. 0, 1 or 2. */
+static int compile_one(lw_sig_compiled *c, char *err, size_t errlen)
+{
+    const lw_signature *g = c->sig;
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *cerr = NULL;
+    c->hs_flags = hs_flags_of(g);
+    if (hs_expression_info(g->regex, c->hs_flags, &info, &cerr) != HS_SUCCESS) {
+        int rc = sig_error(err, errlen, g, "regex rejected by Hyperscan",
+                           cerr ? cerr->message : "unknown error", "fix the regex");
+        hs_free_compile_error(cerr);
+        return rc;
+    }
+    unsigned minw = info->min_width, maxw = info->max_width;
+    free(info);
+    if (minw == 0)
+        return sig_error(err, errlen, g, "regex can match an empty string", "nothing to report",
+                         "make every part of the value required");
+    if (minw > LW_MATCH_MAX_VALUE) {
+        char why[64];
+        snprintf(why, sizeof(why), "matches at least %u bytes", minw);
+        return sig_error(err, errlen, g, "regex too long", why,
+                         "match a bounded prefix of at most 256 bytes");
+    }
+    c->min_width = minw;
+    c->unbounded = maxw > LW_MATCH_MAX_VALUE;
+    c->max_width = c->unbounded ? LW_MATCH_MAX_VALUE : maxw;
+    c->before = c->max_width + g->context_within + 1;
+    uint32_t longer = c->max_width - c->min_width;
+    c->after = longer > 0 ? longer : (g->boundary ? 1 : 0);
+
+    if (hs_compile(g->regex, c->hs_flags | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL, &c->confirm,
+                   &cerr) == HS_SUCCESS) {
+        c->som = true;
+    } else {
+        hs_free_compile_error(cerr);
+        cerr = NULL;
+        size_t len = strlen(g->regex) + 8;
+        char *anchored = malloc(len);
+        if (!anchored) return 1;
+        snprintf(anchored, len, "\\A(?:%s)", g->regex);
+        hs_error_t rc = hs_compile(anchored, c->hs_flags, HS_MODE_BLOCK, NULL, &c->confirm, &cerr);
+        free(anchored);
+        if (rc != HS_SUCCESS) {
+            int r = sig_error(err, errlen, g, "regex rejected by Hyperscan (block mode)",
+                              cerr ? cerr->message : "unknown error", "simplify the regex");
+            hs_free_compile_error(cerr);
+            return r;
+        }
+    }
+    return lower_keywords(c) ? 0 : 1;
+}
+
+static int compile_stream_db(lw_matcher *m, char *err, size_t errlen)
+{
+    const char **exprs = calloc(m->n, sizeof(char *));
+    unsigned *flags = calloc(m->n, sizeof(unsigned));
+    unsigned *ids = calloc(m->n, sizeof(unsigned));
+    int rc = 1;
+    if (exprs && flags && ids) {
+        for (size_t i = 0; i < m->n; i++) {
+            exprs[i] = m->c[i].sig->regex;
+            flags[i] = m->c[i].hs_flags;
+            ids[i] = (unsigned)i;
+        }
+        hs_compile_error_t *cerr = NULL;
+        if (hs_compile_multi(exprs, flags, ids, (unsigned)m->n, HS_MODE_STREAM, NULL, &m->db,
+                             &cerr) == HS_SUCCESS) {
+            rc = 0;
+        } else if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < m->n) {
+            rc = sig_error(err, errlen, m->c[cerr->expression].sig,
+                           "regex rejected by Hyperscan (streaming)", cerr->message,
+                           "simplify the regex");
+        } else {
+            snprintf(err, errlen, "signatures: Hyperscan could not compile the set: %s",
+                     cerr ? cerr->message : "unknown error");
+            rc = 2;
+        }
+        hs_free_compile_error(cerr);
+    }
+    free(exprs);
+    free(flags);
+    free(ids);
+    return rc;
+}
+
+void lw_matcher_free(lw_matcher *m)
+{
+    if (!m) return;
+    for (size_t i = 0; i < m->n; i++) {
+        lw_sig_compiled *c = &m->c[i];
+        hs_free_database(c->confirm);
+        for (size_t k = 0; k < c->n_keywords; k++) free(c->keywords[k]);
+        free(c->keywords);
+        free(c->keyword_len);
+    }
+    free(m->c);
+    hs_free_database(m->db);
+    free(m);
+}
+
+static void fill_info(lw_matcher *m)
+{
+    lw_matcher_info *in = &m->info;
+    for (size_t i = 0; i < m->sigs->n; i++) {
+        const lw_signature *g = &m->sigs->v[i];
+        in->per_category[g->category]++;
+        if (g->kind == LW_SIG_VOLUME)
+            in->volume_sigs++;
+        else
+            in->content_sigs++;
+    }
+    size_t sz = 0;
+    if (m->db && hs_database_size(m->db, &sz) == HS_SUCCESS) in->db_bytes = sz;
+    if (m->db && hs_stream_size(m->db, &sz) == HS_SUCCESS) in->hs_stream_bytes = sz;
+    for (size_t i = 0; i < m->n; i++) {
+        if (hs_database_size(m->c[i].confirm, &sz) == HS_SUCCESS) in->confirm_bytes += sz;
+        if (m->c[i].som) in->som_sigs++;
+    }
+    in->tail_bytes = m->tail_bytes;
+    in->stream_bytes = sizeof(lw_match_stream) + m->tail_bytes + in->hs_stream_bytes;
+}
+
+lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_values, char *err,
+                             size_t errlen, int *code)
+{
+    double t0 = now_seconds();
+    *code = 1;
+    snprintf(err, errlen, "out of memory compiling signatures");
+    lw_matcher *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    m->sigs = sigs;
+    m->allow_values = allow_values;
+    size_t content = 0;
+    for (size_t i = 0; i < sigs->n; i++) content += sigs->v[i].kind == LW_SIG_CONTENT;
+    if (content && !(m->c = calloc(content, sizeof(*m->c)))) goto fail;
+    for (size_t i = 0; i < sigs->n; i++) {
+        if (sigs->v[i].kind != LW_SIG_CONTENT) continue;
+        lw_sig_compiled *c = &m->c[m->n++];
+        c->sig = &sigs->v[i];
+        c->sig_index = (uint32_t)i;
+        int rc = compile_one(c, err, errlen);
+        if (rc) {
+            if (rc == 1) snprintf(err, errlen, "out of memory compiling signatures");
+            *code = rc;
+            goto fail;
+        }
+        uint32_t need = c->before + c->after;
+        if (need > m->tail_bytes) m->tail_bytes = need;
+    }
+    if (m->n) {
+        int rc = compile_stream_db(m, err, errlen);
+        if (rc) {
+            *code = rc;
+            goto fail;
+        }
+    }
+    fill_info(m);
+    m->info.compile_seconds = now_seconds() - t0;
+    *code = 0;
+    err[0] = '\0';
+    return m;
+fail:
+    lw_matcher_free(m);
+    return NULL;
+}
+
+const lw_matcher_info *lw_matcher_get_info(const lw_matcher *m)
+{
+    return &m->info;
+}
+
+const lw_sigset *lw_matcher_sigs(const lw_matcher *m)
+{
+    return m->sigs;
+}
