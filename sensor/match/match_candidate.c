@@ -40,7 +40,7 @@ bool lw_match_decidable(const lw_matcher *m, const lw_match_report *r, const lw_
     if (r->end + c->after <= avail) return true;
     /* a letter or digit right after the end rejects it whatever follows */
     uint8_t b;
-    return c->sig->boundary && byte_at(v, r->end, &b) && is_alnum(b);
+    return c->sig->boundary && !c->unbounded && byte_at(v, r->end, &b) && is_alnum(b);
 }
 
 /* The window [ws, we) as one contiguous run: into the new bytes if it lies there, else copied
@@ -89,8 +89,11 @@ static bool find_start(lw_match_worker *w, const lw_sig_compiled *c, const uint8
                 found = true;
             }
         }
+        /* a longer match supersedes this one only if it can still be reported whole */
         for (size_t i = 0; found && i < w->n_confirm; i++)
-            if (w->confirm[i].from == *start && w->confirm[i].to > end_rel) *longer = true;
+            if (w->confirm[i].from == *start && w->confirm[i].to > end_rel &&
+                w->confirm[i].to - *start <= c->max_width)
+                *longer = true;
         return found;
     }
     /* anchored probes, leftmost first */
@@ -98,13 +101,15 @@ static bool find_start(lw_match_worker *w, const lw_sig_compiled *c, const uint8
     if (end_rel < c->min_width) return false;
     size_t hi = end_rel - c->min_width;
     for (size_t s0 = lo; s0 <= hi; s0++) {
+        /* with `boundary`, a start after a letter or digit is rejected anyway: skip the probe */
+        if (c->sig->boundary && s0 > 0 && is_alnum(win[s0 - 1])) continue;
         w->n_confirm = 0;
         hs_scan(c->confirm, (const char *)win + s0, (unsigned)(wlen - s0), 0, w->scratch,
                 on_confirm, w);
         bool found = false;
         for (size_t i = 0; i < w->n_confirm; i++) {
             if (w->confirm[i].to == end_rel - s0) found = true;
-            if (w->confirm[i].to > end_rel - s0) *longer = true;
+            if (w->confirm[i].to > end_rel - s0 && w->confirm[i].to <= c->max_width) *longer = true;
         }
         if (found) {
             *start = s0;
@@ -148,7 +153,10 @@ void lw_match_decide(lw_match_worker *w, const lw_match_report *r, const lw_matc
     const lw_signature *g = c->sig;
     lw_match_counters *k = &w->counters;
     uint8_t b;
-    if (g->boundary && byte_at(v, r->end, &b) && is_alnum(b)) {
+    /* a letter or digit right after: rejected before any work (unbounded signatures wait:
+     * a value cut at the longest reportable length has letters after it) */
+    bool after_alnum = g->boundary && byte_at(v, r->end, &b) && is_alnum(b);
+    if (after_alnum && !c->unbounded) {
         k->c[LW_MATCH_rejected_boundary]++;
         return;
     }
@@ -173,14 +181,16 @@ void lw_match_decide(lw_match_worker *w, const lw_match_report *r, const lw_matc
         k->c[LW_MATCH_superseded]++;
         return;
     }
-    bool truncated = false;
-    if (end_rel - start > c->max_width || (c->unbounded && start == 0 && ws > v->s->ctx_start)) {
-        truncated = true;
-        if (end_rel - start > c->max_width) start = end_rel - c->max_width;
+    if (end_rel - start > c->max_width) {
+        /* an unbounded match going on past the longest reportable value: its first
+         * max_width bytes were reported when it got that long */
+        k->c[LW_MATCH_superseded]++;
+        return;
     }
+    bool truncated = c->unbounded && end_rel - start == c->max_width;
     const uint8_t *value = win + start;
     size_t len = end_rel - start;
-    if (g->boundary && !truncated && start > 0 && is_alnum(win[start - 1])) {
+    if (g->boundary && !truncated && (after_alnum || (start > 0 && is_alnum(win[start - 1])))) {
         k->c[LW_MATCH_rejected_boundary]++;
         return;
     }

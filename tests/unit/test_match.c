@@ -1,0 +1,312 @@
+/*
+ * test_match.c — the streaming matcher: values split across chunks (down to one byte a
+ * chunk), gaps, boundaries, context keywords, longer matches superseding their prefixes,
+ * over-long values, allow values, entropy floors, the per-flow dlp record and thresholds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config_yaml.h"
+#include "leakwatch/dlp.h"
+#include "leakwatch/match.h"
+#include "leakwatch/signatures.h"
+
+#define MAX_HITS 64
+
+typedef struct hit_rec {
+    uint32_t id;
+    uint64_t offset;
+    char value[300];
+    bool truncated;
+    char account[13];
+} hit_rec;
+
+typedef struct fixture {
+    lw_sigset sigs;
+    lw_matcher *m;
+    lw_match_worker *w;
+    lw_strlist allow;
+    hit_rec hits[MAX_HITS];
+    int n;
+} fixture;
+
+static const char *SIGS =
+    "signatures:\n"
+    "  - id: 1\n"
+    "    name: AWS key id\n"
+    "    category: access_key\n"
+    "    severity: high\n"
+    "    regex: '(?:AKIA|ASIA)[A-Z2-7]{16}'\n"
+    "    validate: aws_key_id\n"
+    "    allow_values: [AKIAIOSFODNN7EXAMPLE]\n"
+    "  - id: 2\n"
+    "    name: email\n"
+    "    category: pii\n"
+    "    severity: medium\n"
+    "    regex: "
+    "'[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,4}\\.[A-Za-z]{2,24}'\n"
+    "    validate: email\n"
+    "    threshold: 2\n"
+    "  - id: 3\n"
+    "    name: secret with context\n"
+    "    category: access_key\n"
+    "    severity: critical\n"
+    "    regex: '[A-Za-z0-9/+]{40}'\n"
+    "    min_entropy: 4.0\n"
+    "    context: {keywords: [aws_secret_access_key], within: 32}\n"
+    "  - id: 4\n"
+    "    name: long upper run\n"
+    "    category: custom\n"
+    "    severity: low\n"
+    "    regex: 'Q[A-Z]{20,}'\n";
+
+static void on_hit(void *user, const lw_match_hit *h)
+{
+    fixture *f = user;
+    assert_true(f->n < MAX_HITS);
+    hit_rec *r = &f->hits[f->n++];
+    r->id = h->sig->id;
+    r->offset = h->offset;
+    assert_true(h->len < sizeof(r->value));
+    memcpy(r->value, h->value, h->len);
+    r->value[h->len] = '\0';
+    r->truncated = h->truncated;
+    memcpy(r->account, h->extra.aws_account, sizeof(r->account));
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    char path[] = "/tmp/lw_test_match_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, SIGS, strlen(SIGS)), (ssize_t)strlen(SIGS));
+    close(fd);
+    char err[512];
+    lw_sigset_init(&f->sigs);
+    int rc = lw_sigset_load(&f->sigs, path, err, sizeof(err));
+    unlink(path);
+    if (rc) fail_msg("%s", err);
+    assert_true(lw_strlist_push(&f->allow, "AKIAQYLPMN5HHHFPZAM3"));
+    int code;
+    f->m = lw_matcher_build(&f->sigs, &f->allow, err, sizeof(err), &code);
+    if (!f->m) fail_msg("%s", err);
+    f->w = lw_match_worker_new(f->m);
+    assert_non_null(f->w);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    lw_match_worker_free(f->w);
+    lw_matcher_free(f->m);
+    lw_sigset_free(&f->sigs);
+    lw_strlist_clear(&f->allow);
+    free(f);
+    return 0;
+}
+
+/* Feed text in chunks of `chunk` bytes as one stream, then close it. */
+static void scan_chunks(fixture *f, const char *text, size_t chunk)
+{
+    f->n = 0;
+    lw_match_stream *s = lw_match_stream_open(f->w, 0);
+    assert_non_null(s);
+    size_t len = strlen(text);
+    for (size_t off = 0; off < len; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        lw_match_stream_data(f->w, s, off, (const uint8_t *)text + off, n, on_hit, f);
+    }
+    lw_match_stream_close(f->w, s, on_hit, f);
+}
+
+static const hit_rec *find(const fixture *f, uint32_t id, const char *value)
+{
+    for (int i = 0; i < f->n; i++)
+        if (f->hits[i].id == id && strcmp(f->hits[i].value, value) == 0) return &f->hits[i];
+    return NULL;
+}
+
+static int count_id(const fixture *f, uint32_t id)
+{
+    int n = 0;
+    for (int i = 0; i < f->n; i++) n += f->hits[i].id == id;
+    return n;
+}
+
+static void test_split_any_chunking(void **state)
+{
+    fixture *f = *state;
+    const char *text = "GET /?k=ASIAY34FZKBOKMUTVV7A&m=alice.smith@mail.example.co.jp end";
+    for (size_t chunk = 1; chunk <= strlen(text); chunk++) {
+        scan_chunks(f, text, chunk);
+        const hit_rec *k = find(f, 1, "ASIAY34FZKBOKMUTVV7A");
+        const hit_rec *e = find(f, 2, "alice.smith@mail.example.co.jp");
+        if (!k || !e)
+            fail_msg("chunk %zu: key %p email %p (%d hits)", chunk, (void *)k, (void *)e, f->n);
+        assert_int_equal(k->offset, 8);
+        assert_string_equal(k->account, "609629065308");
+        assert_int_equal(e->offset, 31);
+        /* the prefixes alice.smith@mail.example.co and ...example are superseded */
+        assert_int_equal(count_id(f, 2), 1);
+        assert_int_equal(f->n, 2);
+    }
+}
+
+static void test_boundary(void **state)
+{
+    fixture *f = *state;
+    scan_chunks(f, "xASIAY34FZKBOKMUTVV7A", 4);
+    assert_int_equal(f->n, 0);
+    scan_chunks(f, "ASIAY34FZKBOKMUTVV7A9", 4);
+    assert_int_equal(f->n, 0);
+    /* at the very start and very end of the stream: boundaries hold */
+    scan_chunks(f, "ASIAY34FZKBOKMUTVV7A", 3);
+    assert_int_equal(f->n, 1);
+    /* underscores and punctuation are not letters or digits */
+    scan_chunks(f, "_ASIAY34FZKBOKMUTVV7A_", 5);
+    assert_int_equal(f->n, 1);
+}
+
+static void test_gap(void **state)
+{
+    fixture *f = *state;
+    const char *a = "key ASIAY34FZK";
+    const char *b = "BOKMUTVV7A and ASIAY34FZKBOKMUTVV7A";
+    f->n = 0;
+    lw_match_stream *s = lw_match_stream_open(f->w, 0);
+    lw_match_stream_data(f->w, s, 0, (const uint8_t *)a, strlen(a), on_hit, f);
+    /* 100 bytes lost: the split value must not be stitched across the hole */
+    lw_match_stream_gap(f->w, s, strlen(a) + 100, on_hit, f);
+    lw_match_stream_data(f->w, s, strlen(a) + 100, (const uint8_t *)b, strlen(b), on_hit, f);
+    lw_match_stream_close(f->w, s, on_hit, f);
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->hits[0].offset, strlen(a) + 100 + 15);
+    /* a gap also settles a value that ended right before it */
+    f->n = 0;
+    s = lw_match_stream_open(f->w, 0);
+    lw_match_stream_data(f->w, s, 0, (const uint8_t *)"x ASIAY34FZKBOKMUTVV7A", 22, on_hit, f);
+    assert_int_equal(f->n, 0); /* still waiting for the byte after it */
+    lw_match_stream_gap(f->w, s, 500, on_hit, f);
+    assert_int_equal(f->n, 1);
+    lw_match_stream_close(f->w, s, on_hit, f);
+}
+
+static void test_allow_values(void **state)
+{
+    fixture *f = *state;
+    scan_chunks(f, "AKIAIOSFODNN7EXAMPLE AKIAQYLPMN5HHHFPZAM3 AKIAQYLPMN5HHHFPZAM2", 7);
+    assert_int_equal(f->n, 1);
+    assert_string_equal(f->hits[0].value, "AKIAQYLPMN5HHHFPZAM2");
+    assert_int_equal(lw_match_worker_counters(f->w)->c[LW_MATCH_allowlisted_values] >= 2, 1);
+}
+
+static void test_context_and_entropy(void **state)
+{
+    fixture *f = *state;
+    const char *secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9Q2Lk8Vb";
+    char text[256];
+    snprintf(text, sizeof(text), "aws_secret_access_key = %s\n", secret);
+    scan_chunks(f, text, 5);
+    assert_non_null(find(f, 3, secret));
+    /* keyword too far before the value */
+    snprintf(text, sizeof(text), "aws_secret_access_key                                  = %s\n",
+             secret);
+    scan_chunks(f, text, 5);
+    assert_null(find(f, 3, secret));
+    /* no keyword */
+    snprintf(text, sizeof(text), "value = %s\n", secret);
+    scan_chunks(f, text, 64);
+    assert_null(find(f, 3, secret));
+    /* low entropy */
+    scan_chunks(f, "AWS_SECRET_ACCESS_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA ", 64);
+    assert_int_equal(count_id(f, 3), 0);
+}
+
+static void test_overlong_value(void **state)
+{
+    fixture *f = *state;
+    char text[600];
+    text[0] = ' ';
+    text[1] = 'Q';
+    memset(text + 2, 'Z', 400);
+    strcpy(text + 402, " tail");
+    scan_chunks(f, text, 50);
+    assert_int_equal(count_id(f, 4), 1);
+    const hit_rec *h = &f->hits[0];
+    assert_true(h->truncated);
+    assert_int_equal(strlen(h->value), LW_MATCH_MAX_VALUE);
+    assert_int_equal(h->offset, 1); /* its first LW_MATCH_MAX_VALUE bytes */
+    assert_int_equal(h->value[0], 'Q');
+    /* one that fits is whole */
+    scan_chunks(f, " QABCDEFGHIJKLMNOPQRSTUVWXYZ ", 3);
+    assert_non_null(find(f, 4, "QABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+}
+
+static void test_dlp_threshold(void **state)
+{
+    fixture *f = *state;
+    scan_chunks(f, "a@example.com b@example.com a@example.com c@example.org", 9);
+    assert_int_equal(count_id(f, 2), 4);
+    lw_fp_key key;
+    char err[128];
+    assert_true(lw_fp_key_load(&key, NULL, err, sizeof(err)));
+    lw_flow_dlp d;
+    memset(&d, 0, sizeof(d));
+    int alerts = 0;
+    for (int i = 0; i < f->n; i++) {
+        lw_match_hit hit = {.sig = &f->sigs.v[1],
+                            .value = (const uint8_t *)f->hits[i].value,
+                            .len = (uint32_t)strlen(f->hits[i].value)};
+        lw_dlp_entry *e;
+        const lw_dlp_value *v;
+        lw_dlp_outcome o = lw_dlp_record(&d, &hit, 0, 2, &key, &e, &v);
+        alerts += o == LW_DLP_ALERT;
+        if (i == 1) assert_int_equal(o, LW_DLP_ALERT); /* second distinct value: threshold 2 */
+        if (i == 2) assert_int_equal(o, LW_DLP_REPEAT);
+    }
+    assert_int_equal(alerts, 1);
+    assert_non_null(d.head);
+    assert_int_equal(d.head->matches, 4);
+    assert_int_equal(d.head->distinct, 2); /* capped at max(max_values 2, threshold 2) */
+    assert_int_equal(d.values_over_cap, 1);
+    assert_true(lw_dlp_any_alerted(&d));
+    lw_dlp_free(&d);
+}
+
+static void test_redact(void **state)
+{
+    (void)state;
+    char out[64];
+    lw_redact((const uint8_t *)"AKIAQYLPMN5HHHFPZAM2", 20, out, sizeof(out));
+    assert_string_equal(out, "AKIA************ZAM2");
+    lw_redact((const uint8_t *)"123456789018", 12, out, sizeof(out));
+    assert_string_equal(out, "123******018");
+    lw_redact((const uint8_t *)"abc", 3, out, sizeof(out));
+    assert_string_equal(out, "***");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_any_chunking),
+        cmocka_unit_test(test_boundary),
+        cmocka_unit_test(test_gap),
+        cmocka_unit_test(test_allow_values),
+        cmocka_unit_test(test_context_and_entropy),
+        cmocka_unit_test(test_overlong_value),
+        cmocka_unit_test(test_dlp_threshold),
+        cmocka_unit_test(test_redact),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
