@@ -82,6 +82,8 @@ static void print_signatures(const lw_sigset *set, const lw_matcher *m)
     printf("\n  database:    %zu bytes streaming, %zu bytes start-finding (%zu with SOM), "
            "compiled in %.3f s\n",
            in->db_bytes, in->confirm_bytes, in->som_sigs, in->compile_seconds);
+    printf("  gated:       %zu literal-free signatures behind the byte-class gate (%zu bytes)\n",
+           in->gated_sigs, in->gated_db_bytes);
     printf("  stream:      %zu bytes per inspected flow direction (%zu Hyperscan state, %zu "
            "tail)\n",
            in->stream_bytes, in->hs_stream_bytes, in->tail_bytes);

@@ -33,6 +33,8 @@
 
 #define LW_MATCH_COUNTERS(X, P)                                                                    \
     X(P, bytes_scanned)      /* bytes given to Hyperscan */                                        \
+    X(P, gated_bytes)        /* bytes given to the gated (literal-free) database */                \
+    X(P, gated_skipped)      /* bytes the gate kept from it: no class run long enough */           \
     X(P, streams_opened)     /* flow directions that got a stream */                               \
     X(P, streams_memcap)     /* directions not inspected: stream state over the memcap */          \
     X(P, streams_failed)     /* directions not inspected: allocation or Hyperscan error */         \
@@ -65,6 +67,8 @@ typedef struct lw_matcher_info {
     size_t stream_bytes;    /* everything one lw_match_stream holds (state + tail) */
     size_t tail_bytes;      /* bytes of recent stream kept per stream */
     size_t som_sigs;        /* signatures whose start is found with one SOM block scan */
+    size_t gated_sigs;      /* literal-free signatures behind the byte-class gate */
+    size_t gated_db_bytes;  /* their streaming database */
     double compile_seconds;
 } lw_matcher_info;
 

@@ -7,8 +7,11 @@
  * file:line. Regexes are checked by the matcher when it compiles the set (match.h), which
  * reports Hyperscan's reason with the signature's file:line.
  *
- * Addition to the contract: `context: {keywords: [...], within: N}` — one of the keywords
- * (caseless) must stand within N bytes before the match.
+ * Additions to the contract: `context: {keywords: [...], within: N}` — one of the keywords
+ * (caseless) must stand within N bytes before the match; `hook: REGEX` — a cheaper pattern
+ * that the stream is scanned with instead of `regex` (for regexes without a literal to anchor
+ * on): it must match the last bytes of every value, e.g. the "@domain" part of an e-mail
+ * address; `regex` is then confirmed around each hook match.
  */
 #ifndef LW_SIGNATURES_H
 #define LW_SIGNATURES_H
@@ -60,6 +63,7 @@ typedef struct lw_signature {
 
     /* content signatures */
     char *regex;
+    char *hook;     /* streaming pattern instead of regex (NULL: regex itself) */
     unsigned flags; /* LW_SIGF_* */
     bool boundary;  /* default true: no [A-Za-z0-9] right before or after the match */
     lw_validator_id validator;

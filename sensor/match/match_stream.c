@@ -23,6 +23,7 @@ lw_match_worker *lw_match_worker_new(const lw_matcher *m)
     w->reports = malloc(LW_MATCH_MAX_REPORTS * sizeof(*w->reports));
     bool ok = w->window && w->reports;
     if (ok && m->db) ok = hs_alloc_scratch(m->db, &w->scratch) == HS_SUCCESS;
+    if (ok && m->gated_db) ok = hs_alloc_scratch(m->gated_db, &w->scratch) == HS_SUCCESS;
     for (size_t i = 0; ok && i < m->n; i++)
         ok = hs_alloc_scratch(m->c[i].confirm, &w->scratch) == HS_SUCCESS;
     if (!ok) {
@@ -54,18 +55,19 @@ void lw_match_worker_count(lw_match_worker *w, enum lw_match_counter which)
 lw_match_stream *lw_match_stream_open(lw_match_worker *w, uint64_t offset)
 {
     const lw_matcher *m = w->m;
-    if (!m->db) return NULL;
+    if (!m->db && !m->gated_db) return NULL;
     lw_match_stream *s = calloc(1, sizeof(*s) + m->tail_bytes);
-    if (!s) {
-        w->counters.c[LW_MATCH_streams_failed]++;
-        return NULL;
-    }
-    if (hs_open_stream(m->db, 0, &s->hs) != HS_SUCCESS) {
+    bool ok = s != NULL;
+    if (ok && m->db) ok = hs_open_stream(m->db, 0, &s->hs) == HS_SUCCESS;
+    if (ok && m->gated_db) ok = hs_open_stream(m->gated_db, 0, &s->hs2) == HS_SUCCESS;
+    if (!ok) {
+        if (s && s->hs) hs_close_stream(s->hs, NULL, NULL, NULL);
         free(s);
         w->counters.c[LW_MATCH_streams_failed]++;
         return NULL;
     }
-    s->hs_base = s->ctx_start = s->next_off = offset;
+    s->open = true;
+    s->hs_base = s->hs2_base = s->ctx_start = s->next_off = offset;
     w->counters.c[LW_MATCH_streams_opened]++;
     return s;
 }
@@ -81,8 +83,94 @@ static int on_report(unsigned int id, unsigned long long from, unsigned long lon
         w->counters.c[LW_MATCH_reports_dropped]++;
         return 0;
     }
-    w->reports[w->n_reports++] = (lw_match_report){.id = id, .end = w->scanning->hs_base + to};
+    w->reports[w->n_reports++] = (lw_match_report){.id = id, .end = w->report_base + to};
     return 0;
+}
+
+/* Feed bytes to one Hyperscan stream whose offset 0 is `base`; false on a scan error. */
+static bool scan(lw_match_worker *w, hs_stream_t *hs, uint64_t base, const uint8_t *data,
+                 size_t len)
+{
+    w->report_base = base;
+    /* Hyperscan takes an unsigned int length: feed very large buffers in pieces */
+    for (size_t done = 0; done < len;) {
+        size_t piece = len - done > (1u << 30) ? (1u << 30) : len - done;
+        if (hs_scan_stream(hs, (const char *)data + done, (unsigned)piece, 0, w->scratch, on_report,
+                           w) != HS_SUCCESS) {
+            w->counters.c[LW_MATCH_scan_errors]++;
+            return false;
+        }
+        done += piece;
+    }
+    return true;
+}
+
+/* Group g's class run ending at data[i] (inclusive), counted up to `need`, with the run
+ * carried from before the chunk when it reaches the chunk's start. */
+static uint32_t run_back(const lw_matcher *m, const lw_match_stream *s, const uint8_t *data,
+                         size_t i, unsigned g, uint32_t need)
+{
+    uint32_t r = 0;
+    while (r < need && r <= i && (m->gate_tbl[data[i - r]] >> g & 1)) r++;
+    if (r == i + 1) r += s->run[g];
+    return r;
+}
+
+/* The gate: does any group's class form a run, carried over from the bytes before, at
+ * least that group's shortest match long? One branch-free counter follows the run of bytes
+ * in ANY class; only where that run is long enough are the groups looked at one by one.
+ * Leaves each group's run at the end of the bytes in s->run, for the next bytes. */
+static bool gate_open(const lw_matcher *m, lw_match_stream *s, const uint8_t *data, size_t len)
+{
+    unsigned ng = m->n_gate_groups;
+    uint32_t shortest = UINT32_MAX, any = 0;
+    for (unsigned g = 0; g < ng; g++) {
+        if (m->gate_minw[g] < shortest) shortest = m->gate_minw[g];
+        if (s->run[g] > any) any = s->run[g];
+    }
+    bool open = false;
+    for (size_t i = 0; i < len && !open; i++) {
+        any = (any + 1) & -(uint32_t)(m->gate_tbl[data[i]] != 0);
+        if (any < shortest) continue;
+        for (unsigned g = 0; g < ng && !open; g++)
+            open = run_back(m, s, data, i, g, m->gate_minw[g]) >= m->gate_minw[g];
+    }
+    for (unsigned g = 0; g < ng; g++) {
+        uint32_t r = len ? run_back(m, s, data, len - 1, g, UINT16_MAX) : s->run[g];
+        s->run[g] = (uint16_t)(r > UINT16_MAX ? UINT16_MAX : r);
+    }
+    return open;
+}
+
+/* The gated database sees these bytes if the gate opens; it starts over (from the class run
+ * that leads into them, taken from the tail) after bytes it did not see. */
+static void scan_gated(lw_match_worker *w, lw_match_stream *s, uint64_t offset, const uint8_t *data,
+                       size_t len)
+{
+    const lw_matcher *m = w->m;
+    uint16_t carried[LW_MATCH_GATE_GROUPS];
+    memcpy(carried, s->run, sizeof(carried));
+    if (!gate_open(m, s, data, len)) {
+        w->counters.c[LW_MATCH_gated_skipped] += len;
+        if (s->hs2_live) {
+            hs_reset_stream(s->hs2, 0, NULL, NULL, NULL); /* no gated signature ends at EOD */
+            s->hs2_live = false;
+        }
+        return;
+    }
+    if (!s->hs2_live) {
+        uint32_t carry = 0;
+        for (unsigned g = 0; g < m->n_gate_groups; g++)
+            if (carried[g] > carry) carry = carried[g];
+        if (carry > m->gate_carry) carry = m->gate_carry;
+        if (carry > s->tail_len) carry = s->tail_len;
+        s->hs2_base = offset - carry;
+        s->hs2_live = true;
+        if (carry && !scan(w, s->hs2, s->hs2_base, s->tail + s->tail_len - carry, carry)) return;
+        w->counters.c[LW_MATCH_gated_bytes] += carry;
+    }
+    w->counters.c[LW_MATCH_gated_bytes] += len;
+    scan(w, s->hs2, s->hs2_base, data, len);
 }
 
 static bool pending_push(lw_match_worker *w, lw_match_stream *s, const lw_match_report *r)
@@ -149,16 +237,27 @@ static void tail_append(const lw_matcher *m, lw_match_stream *s, const uint8_t *
 }
 
 /* End the match context after next_off: end-anchored matches and pending reports are decided
- * as at an end. close: the Hyperscan stream is closed rather than reset. */
+ * as at an end. close: the Hyperscan streams are closed rather than reset. */
 static void end_context(lw_match_worker *w, lw_match_stream *s, bool close, lw_match_fn fn,
                         void *user)
 {
-    w->scanning = s;
     w->n_reports = 0;
-    hs_error_t rc = close ? hs_close_stream(s->hs, w->scratch, on_report, w)
-                          : hs_reset_stream(s->hs, 0, w->scratch, on_report, w);
-    if (close) s->hs = NULL;
+    hs_error_t rc = HS_SUCCESS;
+    w->report_base = s->hs_base;
+    if (s->hs)
+        rc = close ? hs_close_stream(s->hs, w->scratch, on_report, w)
+                   : hs_reset_stream(s->hs, 0, w->scratch, on_report, w);
     if (rc != HS_SUCCESS) w->counters.c[LW_MATCH_scan_errors]++;
+    if (s->hs2) {
+        if (close)
+            hs_close_stream(s->hs2, NULL, NULL, NULL);
+        else
+            hs_reset_stream(s->hs2, 0, NULL, NULL, NULL);
+    }
+    if (close) s->hs = s->hs2 = NULL;
+    s->open = !close;
+    s->hs2_live = false;
+    memset(s->run, 0, sizeof(s->run));
     lw_match_view v = {.s = s, .data_off = s->next_off, .data = NULL, .len = 0, .at_end = true};
     decide_reports(w, s, &v, fn, user);
 }
@@ -166,32 +265,22 @@ static void end_context(lw_match_worker *w, lw_match_stream *s, bool close, lw_m
 void lw_match_stream_gap(lw_match_worker *w, lw_match_stream *s, uint64_t next_offset,
                          lw_match_fn fn, void *user)
 {
-    if (!s || !s->hs) return;
+    if (!s || !s->open) return;
     w->counters.c[LW_MATCH_gaps]++;
     end_context(w, s, false, fn, user);
     s->tail_len = 0;
-    s->hs_base = s->ctx_start = s->next_off = next_offset;
+    s->hs_base = s->hs2_base = s->ctx_start = s->next_off = next_offset;
 }
 
 void lw_match_stream_data(lw_match_worker *w, lw_match_stream *s, uint64_t offset,
                           const uint8_t *data, size_t len, lw_match_fn fn, void *user)
 {
-    if (!s || !s->hs || !len) return;
+    if (!s || !s->open || !len) return;
     if (offset != s->next_off) lw_match_stream_gap(w, s, offset, fn, user);
-    w->scanning = s;
     w->n_reports = 0;
     w->counters.c[LW_MATCH_bytes_scanned] += len;
-    /* Hyperscan takes an unsigned int length: feed very large buffers in pieces */
-    size_t done = 0;
-    while (done < len) {
-        size_t piece = len - done > (1u << 30) ? (1u << 30) : len - done;
-        if (hs_scan_stream(s->hs, (const char *)data + done, (unsigned)piece, 0, w->scratch,
-                           on_report, w) != HS_SUCCESS) {
-            w->counters.c[LW_MATCH_scan_errors]++;
-            break;
-        }
-        done += piece;
-    }
+    if (s->hs) scan(w, s->hs, s->hs_base, data, len);
+    if (s->hs2) scan_gated(w, s, offset, data, len);
     lw_match_view v = {.s = s, .data_off = offset, .data = data, .len = len, .at_end = false};
     decide_reports(w, s, &v, fn, user);
     tail_append(w->m, s, data, len);
@@ -201,7 +290,7 @@ void lw_match_stream_data(lw_match_worker *w, lw_match_stream *s, uint64_t offse
 void lw_match_stream_close(lw_match_worker *w, lw_match_stream *s, lw_match_fn fn, void *user)
 {
     if (!s) return;
-    if (s->hs) end_context(w, s, true, fn, user);
+    if (s->open) end_context(w, s, true, fn, user);
     free(s->pending);
     free(s);
 }

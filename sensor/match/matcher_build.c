@@ -14,6 +14,12 @@
 #include <time.h>
 
 #include "match/matcher_private.h"
+#include "match/regex_class.h"
+
+/* A gated group's class may hold at most this many bytes, no lower-case letters (words
+ * would make runs everywhere in text), and its signatures match at least GATE_MIN_WIDTH. */
+#define GATE_MAX_CLASS 40
+#define GATE_MIN_WIDTH 8
 
 static double now_seconds(void)
 {
@@ -108,27 +114,95 @@ static int compile_one(lw_sig_compiled *c, char *err, size_t errlen)
             return r;
         }
     }
+    if (g->hook) {
+        if (hs_expression_info(g->hook, c->hs_flags, &info, &cerr) != HS_SUCCESS) {
+            int rc = sig_error(err, errlen, g, "hook rejected by Hyperscan",
+                               cerr ? cerr->message : "unknown error", "fix the hook");
+            hs_free_compile_error(cerr);
+            return rc;
+        }
+        unsigned hook_min = info->min_width;
+        free(info);
+        if (hook_min == 0)
+            return sig_error(err, errlen, g, "hook can match an empty string",
+                             "it would report everywhere", "make it match the value's last bytes");
+    }
     return lower_keywords(c) ? 0 : 1;
 }
 
-static int compile_stream_db(lw_matcher *m, char *err, size_t errlen)
+static bool class_within(const uint8_t a[32], const uint8_t b[32])
+{
+    for (int i = 0; i < 32; i++)
+        if (a[i] & ~b[i]) return false;
+    return true;
+}
+
+static bool has_lower(const uint8_t cls[32])
+{
+    for (unsigned b = 'a'; b <= 'z'; b++)
+        if (cls[b >> 3] >> (b & 7) & 1) return true;
+    return false;
+}
+
+/* Put literal-free signatures of a small byte class behind the gate (one group per distinct
+ * class, up to LW_MATCH_GATE_GROUPS). */
+static void assign_gate_groups(lw_matcher *m)
+{
+    uint8_t classes[LW_MATCH_GATE_GROUPS][32];
+    for (size_t i = 0; i < m->n; i++) {
+        lw_sig_compiled *c = &m->c[i];
+        const lw_signature *g = c->sig;
+        uint8_t cls[32];
+        c->gate_group = -1;
+        if (g->hook || c->min_width < GATE_MIN_WIDTH || c->unbounded ||
+            !lw_regex_byte_class(g->regex, g->flags & LW_SIGF_CASELESS, cls) ||
+            lw_byte_class_count(cls) > GATE_MAX_CLASS || has_lower(cls))
+            continue;
+        /* join a group whose class holds this one (its runs are at least as long) */
+        unsigned k = 0;
+        while (k < m->n_gate_groups && !class_within(cls, classes[k])) k++;
+        if (k == m->n_gate_groups) {
+            if (k == LW_MATCH_GATE_GROUPS) continue;
+            memcpy(classes[k], cls, 32);
+            m->gate_minw[k] = UINT16_MAX;
+            m->n_gate_groups++;
+        }
+        c->gate_group = (int)k;
+        if (c->min_width < m->gate_minw[k]) m->gate_minw[k] = (uint16_t)c->min_width;
+        if (c->max_width + 1 > m->gate_carry) m->gate_carry = c->max_width + 1;
+    }
+    for (unsigned k = 0; k < m->n_gate_groups; k++)
+        for (unsigned b = 0; b < 256; b++)
+            if (classes[k][b >> 3] >> (b & 7) & 1) m->gate_tbl[b] |= (uint16_t)(1u << k);
+}
+
+/* One streaming database of the signatures that are (gated) or are not behind the gate. */
+static int compile_stream_db(lw_matcher *m, bool gated, hs_database_t **db, char *err,
+                             size_t errlen)
 {
     const char **exprs = calloc(m->n, sizeof(char *));
     unsigned *flags = calloc(m->n, sizeof(unsigned));
     unsigned *ids = calloc(m->n, sizeof(unsigned));
+    size_t *which = calloc(m->n, sizeof(size_t));
+    unsigned n = 0;
     int rc = 1;
-    if (exprs && flags && ids) {
+    if (exprs && flags && ids && which) {
         for (size_t i = 0; i < m->n; i++) {
-            exprs[i] = m->c[i].sig->regex;
-            flags[i] = m->c[i].hs_flags;
-            ids[i] = (unsigned)i;
+            if ((m->c[i].gate_group >= 0) != gated) continue;
+            const lw_signature *g = m->c[i].sig;
+            exprs[n] = g->hook ? g->hook : g->regex;
+            flags[n] = m->c[i].hs_flags;
+            ids[n] = (unsigned)i;
+            which[n++] = i;
         }
         hs_compile_error_t *cerr = NULL;
-        if (hs_compile_multi(exprs, flags, ids, (unsigned)m->n, HS_MODE_STREAM, NULL, &m->db,
-                             &cerr) == HS_SUCCESS) {
+        if (!n) {
             rc = 0;
-        } else if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < m->n) {
-            rc = sig_error(err, errlen, m->c[cerr->expression].sig,
+        } else if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_STREAM, NULL, db, &cerr) ==
+                   HS_SUCCESS) {
+            rc = 0;
+        } else if (cerr && cerr->expression >= 0 && (unsigned)cerr->expression < n) {
+            rc = sig_error(err, errlen, m->c[which[cerr->expression]].sig,
                            "regex rejected by Hyperscan (streaming)", cerr->message,
                            "simplify the regex");
         } else {
@@ -141,6 +215,7 @@ static int compile_stream_db(lw_matcher *m, char *err, size_t errlen)
     free(exprs);
     free(flags);
     free(ids);
+    free(which);
     return rc;
 }
 
@@ -156,6 +231,7 @@ void lw_matcher_free(lw_matcher *m)
     }
     free(m->c);
     hs_free_database(m->db);
+    hs_free_database(m->gated_db);
     free(m);
 }
 
@@ -173,9 +249,12 @@ static void fill_info(lw_matcher *m)
     size_t sz = 0;
     if (m->db && hs_database_size(m->db, &sz) == HS_SUCCESS) in->db_bytes = sz;
     if (m->db && hs_stream_size(m->db, &sz) == HS_SUCCESS) in->hs_stream_bytes = sz;
+    if (m->gated_db && hs_database_size(m->gated_db, &sz) == HS_SUCCESS) in->gated_db_bytes = sz;
+    if (m->gated_db && hs_stream_size(m->gated_db, &sz) == HS_SUCCESS) in->hs_stream_bytes += sz;
     for (size_t i = 0; i < m->n; i++) {
         if (hs_database_size(m->c[i].confirm, &sz) == HS_SUCCESS) in->confirm_bytes += sz;
         if (m->c[i].som) in->som_sigs++;
+        if (m->c[i].gate_group >= 0) in->gated_sigs++;
     }
     in->tail_bytes = m->tail_bytes;
     in->stream_bytes = sizeof(lw_match_stream) + m->tail_bytes + in->hs_stream_bytes;
@@ -208,8 +287,9 @@ lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_valu
         uint32_t need = c->before + c->after;
         if (need > m->tail_bytes) m->tail_bytes = need;
     }
-    if (m->n) {
-        int rc = compile_stream_db(m, err, errlen);
+    assign_gate_groups(m);
+    for (int gated = 0; gated < 2; gated++) {
+        int rc = compile_stream_db(m, gated, gated ? &m->gated_db : &m->db, err, errlen);
         if (rc) {
             *code = rc;
             goto fail;

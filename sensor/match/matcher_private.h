@@ -13,6 +13,8 @@
 #define LW_MATCH_MAX_REPORTS 16384
 /* Matches a confirm scan of one window can return (a window is a few hundred bytes). */
 #define LW_MATCH_MAX_CONFIRM 1024
+/* Byte-class groups behind the gated database (a bit each in lw_matcher.gate_tbl). */
+#define LW_MATCH_GATE_GROUPS 16
 
 typedef struct lw_sig_compiled {
     const lw_signature *sig;
@@ -22,6 +24,7 @@ typedef struct lw_sig_compiled {
     uint32_t max_width;     /* longest match, capped at LW_MATCH_MAX_VALUE */
     bool unbounded;         /* Hyperscan's max_width exceeded the cap */
     bool som;               /* confirm finds starts with one SOM scan (else: anchored probes) */
+    int gate_group;         /* >= 0: in the gated database, behind this byte-class group */
     hs_database_t *confirm; /* block mode: SOM database, or "^(?:regex)" without SOM */
     uint32_t before;        /* bytes needed before a match end: value, context, boundary byte */
     uint32_t after;         /* bytes needed after it to decide: boundary byte, longer matches */
@@ -35,7 +38,15 @@ struct lw_matcher {
     const lw_strlist *allow_values; /* global allowlist.values (may be NULL) */
     lw_sig_compiled *c;             /* content signatures; the Hyperscan id is the index */
     size_t n;
-    hs_database_t *db; /* streaming, every content signature; NULL when there are none */
+    hs_database_t *db; /* streaming: the content signatures that are not gated; may be NULL */
+    /* The gated database: literal-free signatures built of a small byte class (cards, VINs,
+     * IBANs). A stream feeds it only the chunks where some group's class forms a run at
+     * least that group's shortest match long (see match_stream.c). */
+    hs_database_t *gated_db;
+    uint16_t gate_tbl[256]; /* bit g: the byte belongs to group g's class */
+    uint16_t gate_minw[LW_MATCH_GATE_GROUPS];
+    unsigned n_gate_groups;
+    uint32_t gate_carry; /* bytes of a run carried into the next chunk that can matter */
     uint32_t tail_bytes;
     lw_matcher_info info;
 };
@@ -54,8 +65,8 @@ struct lw_match_worker {
     hs_scratch_t *scratch;
     lw_match_report *reports; /* filled by the scan callback */
     size_t n_reports;
-    lw_match_stream *scanning; /* the stream the callback reports for */
-    uint8_t *window;           /* tail + new bytes, when a window spans both */
+    uint64_t report_base; /* stream offset of the scanned database's offset 0 */
+    uint8_t *window;      /* tail + new bytes, when a window spans both */
     size_t window_cap;
     lw_confirm_hit confirm[LW_MATCH_MAX_CONFIRM];
     size_t n_confirm;
@@ -63,11 +74,16 @@ struct lw_match_worker {
 };
 
 struct lw_match_stream {
-    hs_stream_t *hs;
-    uint64_t hs_base;         /* stream offset of Hyperscan's offset 0 (open, or the last gap) */
-    uint64_t ctx_start;       /* first offset of the current match context: nothing before counts */
-    uint64_t next_off;        /* offset of the next byte expected */
-    lw_match_report *pending; /* reports waiting for more bytes (allocated when needed) */
+    hs_stream_t *hs;    /* main database (NULL when it has no signatures) */
+    hs_stream_t *hs2;   /* gated database (NULL when it has none) */
+    uint64_t hs_base;   /* stream offset of hs's offset 0 (open, or the last gap) */
+    uint64_t hs2_base;  /* the same for hs2 (where it was last restarted) */
+    uint64_t ctx_start; /* first offset of the current match context: nothing before counts */
+    uint64_t next_off;  /* offset of the next byte expected */
+    bool open;          /* not closed */
+    bool hs2_live;      /* hs2 has been fed every byte since hs2_base */
+    uint16_t run[LW_MATCH_GATE_GROUPS]; /* each group's class run at the end of the bytes */
+    lw_match_report *pending;           /* reports waiting for more bytes (allocated when needed) */
     uint32_t n_pending, pending_cap;
     uint32_t tail_len; /* bytes in tail: the ones right before next_off */
     uint8_t tail[];    /* lw_matcher.tail_bytes */

@@ -47,6 +47,7 @@ static void signature_free(lw_signature *g)
     free(g->name);
     free(g->description);
     free(g->regex);
+    free(g->hook);
     free(g->edm_list);
     lw_strlist_clear(&g->context_keywords);
     lw_strlist_clear(&g->allow_values);
@@ -198,6 +199,7 @@ static const lw_yaml_field signature_fields[] = {
     {.name = "severity", .type = LW_F_FN, .fn = fn_severity},
     {.name = "description", .type = LW_F_STR, .offset = OFF(description)},
     {.name = "regex", .type = LW_F_STR, .offset = OFF(regex)},
+    {.name = "hook", .type = LW_F_STR, .offset = OFF(hook)},
     {.name = "flags", .type = LW_F_FN, .fn = fn_flags},
     {.name = "boundary", .type = LW_F_BOOL, .offset = OFF(boundary)},
     {.name = "validate", .type = LW_F_FN, .fn = fn_validate},
@@ -235,7 +237,7 @@ static int check_signature(lw_yaml_ctx *x, const yaml_node_t *at, lw_signature *
                             "critical)",
                             (unsigned)g->id);
     if (g->kind == LW_SIG_VOLUME) {
-        if (g->regex || g->validator || g->context_keywords.n || g->min_entropy > 0)
+        if (g->regex || g->hook || g->validator || g->context_keywords.n || g->min_entropy > 0)
             return lw_yaml_fail(x, at,
                                 "signature %u: a volume signature has no regex, validate, "
                                 "context or min_entropy (remove them, or drop kind: volume)",

@@ -64,6 +64,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    if (!*state) return 0;
     pack *p = *state;
     lw_match_worker_free(p->w);
     lw_matcher_free(p->m);
