@@ -111,6 +111,9 @@ void lw_match_stream_data(lw_match_worker *w, lw_match_stream *s, uint64_t offse
  * matching starts afresh at next_offset (nothing spans a gap). */
 void lw_match_stream_gap(lw_match_worker *w, lw_match_stream *s, uint64_t next_offset,
                          lw_match_fn fn, void *user);
+/* The same at the end of a message that stands alone (a UDP datagram), without counting a gap. */
+void lw_match_stream_boundary(lw_match_worker *w, lw_match_stream *s, uint64_t next_offset,
+                              lw_match_fn fn, void *user);
 /* The stream ends: end-anchored matches and pending reports are decided, then it is freed. */
 void lw_match_stream_close(lw_match_worker *w, lw_match_stream *s, lw_match_fn fn, void *user);
 

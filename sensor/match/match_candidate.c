@@ -35,6 +35,8 @@ static bool byte_at(const lw_match_view *v, uint64_t off, uint8_t *out)
 bool lw_match_decidable(const lw_matcher *m, const lw_match_report *r, const lw_match_view *v)
 {
     if (v->at_end) return true;
+    if (r->id >= m->n)
+        return r->end + lw_kw_after(&m->c[m->kw[r->id - m->n].sig]) <= v->data_off + v->len;
     const lw_sig_compiled *c = &m->c[r->id];
     uint64_t avail = v->data_off + v->len;
     if (r->end + c->after <= avail) return true;
@@ -145,10 +147,122 @@ static bool in_list(const lw_strlist *l, const uint8_t *v, size_t n, bool casele
     return false;
 }
 
+/* The checks after boundary and context, then the hit. */
+static void finish(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *value, size_t len,
+                   uint64_t offset, bool truncated, lw_match_fn fn, void *user)
+{
+    const lw_signature *g = c->sig;
+    lw_match_counters *k = &w->counters;
+    if (g->min_entropy > 0 && lw_shannon_entropy(value, len) < g->min_entropy) {
+        k->c[LW_MATCH_rejected_entropy]++;
+        return;
+    }
+    lw_match_hit hit = {.sig = g,
+                        .sig_index = c->sig_index,
+                        .offset = offset,
+                        .value = value,
+                        .len = (uint32_t)len,
+                        .truncated = truncated};
+    if (g->validator != LW_VALIDATE_NONE && !lw_validate(g->validator, value, len, &hit.extra)) {
+        k->c[LW_MATCH_rejected_validator]++;
+        return;
+    }
+    bool caseless = g->flags & LW_SIGF_CASELESS;
+    if (in_list(&g->allow_values, value, len, caseless) ||
+        in_list(w->m->allow_values, value, len, caseless)) {
+        k->c[LW_MATCH_allowlisted_values]++;
+        return;
+    }
+    if (truncated) k->c[LW_MATCH_values_truncated]++;
+    k->c[LW_MATCH_validated]++;
+    fn(user, &hit);
+}
+
+/* A value reached through one keyword may be reached through another: report it once. */
+static bool seen_recently(lw_match_stream *s, uint32_t sig, uint64_t off)
+{
+    for (unsigned i = 0; i < LW_MATCH_RECENT; i++)
+        if (s->recent_sig[i] == sig + 1 && s->recent_off[i] == off) return true;
+    s->recent_sig[s->recent_next] = sig + 1;
+    s->recent_off[s->recent_next] = off;
+    s->recent_next = (uint8_t)((s->recent_next + 1) % LW_MATCH_RECENT);
+    return false;
+}
+
+/* Longest match of c starting at `from` in the window, at most max_width long; 0 if none. */
+static size_t longest_from(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *win,
+                           size_t wlen, size_t from)
+{
+    size_t best = 0;
+    if (c->som) {
+        for (size_t i = 0; i < w->n_confirm; i++)
+            if (w->confirm[i].from == from && w->confirm[i].to - from <= c->max_width &&
+                w->confirm[i].to - from > best)
+                best = (size_t)(w->confirm[i].to - from);
+        return best;
+    }
+    w->n_confirm = 0;
+    hs_scan(c->confirm, (const char *)win + from, (unsigned)(wlen - from), 0, w->scratch,
+            on_confirm, w);
+    for (size_t i = 0; i < w->n_confirm; i++)
+        if (w->confirm[i].to <= c->max_width && w->confirm[i].to > best)
+            best = (size_t)w->confirm[i].to;
+    return best;
+}
+
+/* A context keyword ended at r->end: values of its signature that start within `within`
+ * bytes after the keyword's start (and not before its end) are looked for right there. */
+static void decide_keyword(lw_match_worker *w, const lw_match_report *r, const lw_match_view *v,
+                           lw_match_fn fn, void *user)
+{
+    const lw_matcher *m = w->m;
+    const lw_kw_ref *kr = &m->kw[r->id - m->n];
+    const lw_sig_compiled *c = &m->c[kr->sig];
+    const lw_signature *g = c->sig;
+    lw_match_counters *k = &w->counters;
+    uint64_t lowest = v->data_off - v->s->tail_len;
+    if (lowest < v->s->ctx_start) lowest = v->s->ctx_start;
+    uint64_t ws = r->end > 0 ? r->end - 1 : 0; /* one byte before: the boundary byte */
+    if (ws < lowest) ws = lowest;
+    uint64_t we = r->end + lw_kw_after(c);
+    if (we > v->data_off + v->len) we = v->data_off + v->len;
+    if (r->end < ws || r->end >= we) return; /* nothing after the keyword */
+    const uint8_t *win = window(w, v, ws, we);
+    if (!win) {
+        k->c[LW_MATCH_no_start]++;
+        return;
+    }
+    size_t wlen = (size_t)(we - ws);
+    size_t lo = (size_t)(r->end - ws), hi = lo + g->context_within - kr->len;
+    if (hi >= wlen) hi = wlen - 1;
+    if (c->som) {
+        w->n_confirm = 0;
+        hs_scan(c->confirm, (const char *)win, (unsigned)wlen, 0, w->scratch, on_confirm, w);
+        if (!w->n_confirm) return;
+    }
+    for (size_t s0 = lo; s0 <= hi; s0++) {
+        if (g->boundary && s0 > 0 && is_alnum(win[s0 - 1])) continue;
+        size_t len = longest_from(w, c, win, wlen, s0);
+        if (!len) continue;
+        size_t end = s0 + len;
+        bool at_end = end == wlen && v->at_end && we == v->data_off + v->len;
+        if (g->boundary && ((end < wlen && is_alnum(win[end])) || (end == wlen && !at_end))) {
+            k->c[LW_MATCH_rejected_boundary]++;
+            continue;
+        }
+        if (seen_recently(v->s, kr->sig, ws + s0)) continue;
+        finish(w, c, win + s0, len, ws + s0, false, fn, user);
+    }
+}
+
 void lw_match_decide(lw_match_worker *w, const lw_match_report *r, const lw_match_view *v,
                      lw_match_fn fn, void *user)
 {
     const lw_matcher *m = w->m;
+    if (r->id >= m->n) {
+        decide_keyword(w, r, v, fn, user);
+        return;
+    }
     const lw_sig_compiled *c = &m->c[r->id];
     const lw_signature *g = c->sig;
     lw_match_counters *k = &w->counters;
@@ -194,31 +308,9 @@ void lw_match_decide(lw_match_worker *w, const lw_match_report *r, const lw_matc
         k->c[LW_MATCH_rejected_boundary]++;
         return;
     }
-    if (g->min_entropy > 0 && lw_shannon_entropy(value, len) < g->min_entropy) {
-        k->c[LW_MATCH_rejected_entropy]++;
-        return;
-    }
     if (c->n_keywords && !has_context(c, win, start)) {
         k->c[LW_MATCH_rejected_context]++;
         return;
     }
-    lw_match_hit hit = {.sig = g,
-                        .sig_index = c->sig_index,
-                        .offset = ws + start,
-                        .value = value,
-                        .len = (uint32_t)len,
-                        .truncated = truncated};
-    if (g->validator != LW_VALIDATE_NONE && !lw_validate(g->validator, value, len, &hit.extra)) {
-        k->c[LW_MATCH_rejected_validator]++;
-        return;
-    }
-    bool caseless = g->flags & LW_SIGF_CASELESS;
-    if (in_list(&g->allow_values, value, len, caseless) ||
-        in_list(m->allow_values, value, len, caseless)) {
-        k->c[LW_MATCH_allowlisted_values]++;
-        return;
-    }
-    if (truncated) k->c[LW_MATCH_values_truncated]++;
-    k->c[LW_MATCH_validated]++;
-    fn(user, &hit);
+    finish(w, c, value, len, ws + start, truncated, fn, user);
 }

@@ -25,7 +25,7 @@ lw_match_worker *lw_match_worker_new(const lw_matcher *m)
     if (ok && m->db) ok = hs_alloc_scratch(m->db, &w->scratch) == HS_SUCCESS;
     if (ok && m->gated_db) ok = hs_alloc_scratch(m->gated_db, &w->scratch) == HS_SUCCESS;
     for (size_t i = 0; ok && i < m->n; i++)
-        ok = hs_alloc_scratch(m->c[i].confirm, &w->scratch) == HS_SUCCESS;
+        if (m->c[i].confirm) ok = hs_alloc_scratch(m->c[i].confirm, &w->scratch) == HS_SUCCESS;
     if (!ok) {
         lw_match_worker_free(w);
         return NULL;
@@ -262,14 +262,21 @@ static void end_context(lw_match_worker *w, lw_match_stream *s, bool close, lw_m
     decide_reports(w, s, &v, fn, user);
 }
 
+void lw_match_stream_boundary(lw_match_worker *w, lw_match_stream *s, uint64_t next_offset,
+                              lw_match_fn fn, void *user)
+{
+    if (!s || !s->open) return;
+    end_context(w, s, false, fn, user);
+    s->tail_len = 0;
+    s->hs_base = s->hs2_base = s->ctx_start = s->next_off = next_offset;
+}
+
 void lw_match_stream_gap(lw_match_worker *w, lw_match_stream *s, uint64_t next_offset,
                          lw_match_fn fn, void *user)
 {
     if (!s || !s->open) return;
     w->counters.c[LW_MATCH_gaps]++;
-    end_context(w, s, false, fn, user);
-    s->tail_len = 0;
-    s->hs_base = s->hs2_base = s->ctx_start = s->next_off = next_offset;
+    lw_match_stream_boundary(w, s, next_offset, fn, user);
 }
 
 void lw_match_stream_data(lw_match_worker *w, lw_match_stream *s, uint64_t offset,

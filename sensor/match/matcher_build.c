@@ -95,8 +95,16 @@ static int compile_one(lw_sig_compiled *c, char *err, size_t errlen)
     uint32_t longer = c->max_width - c->min_width;
     c->after = longer > 0 ? longer : (g->boundary ? 1 : 0);
 
-    if (hs_compile(g->regex, c->hs_flags | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL, &c->confirm,
-                   &cerr) == HS_SUCCESS) {
+    c->keyed = g->context_keywords.n && !g->hook;
+    if (c->keyed) {
+        /* the value is looked for after each keyword: its start is not known from an end */
+        uint32_t need = lw_kw_after(c) + 1;
+        if (need > c->before + c->after) c->after = need - c->before;
+    }
+    if (c->min_width == c->max_width && !c->keyed) {
+        /* fixed width: a match's end says where it starts, no database needed */
+    } else if (hs_compile(g->regex, c->hs_flags | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL,
+                          &c->confirm, &cerr) == HS_SUCCESS) {
         c->som = true;
     } else {
         hs_free_compile_error(cerr);
@@ -154,7 +162,8 @@ static void assign_gate_groups(lw_matcher *m)
         const lw_signature *g = c->sig;
         uint8_t cls[32];
         c->gate_group = -1;
-        if (g->hook || c->min_width < GATE_MIN_WIDTH || c->unbounded ||
+        if (g->hook || c->keyed || c->min_width < GATE_MIN_WIDTH || c->unbounded ||
+            lw_regex_lead_literal(g->regex) >= 3 ||
             !lw_regex_byte_class(g->regex, g->flags & LW_SIGF_CASELESS, cls) ||
             lw_byte_class_count(cls) > GATE_MAX_CLASS || has_lower(cls))
             continue;
@@ -176,25 +185,77 @@ static void assign_gate_groups(lw_matcher *m)
             if (classes[k][b >> 3] >> (b & 7) & 1) m->gate_tbl[b] |= (uint16_t)(1u << k);
 }
 
+/* A keyword as a Hyperscan literal: every byte hex-escaped. */
+static char *literal_pattern(const char *kw)
+{
+    size_t len = strlen(kw);
+    char *p = malloc(len * 4 + 1);
+    if (!p) return NULL;
+    for (size_t i = 0; i < len; i++) sprintf(p + 4 * i, "\\x%02x", (unsigned char)kw[i]);
+    p[len * 4] = '\0';
+    return p;
+}
+
+/* Index in lw_matcher.kw of signature c's first keyword. */
+static size_t kw_first(const lw_matcher *m, uint32_t sig)
+{
+    size_t k = 0;
+    while (k < m->n_kw && m->kw[k].sig != sig) k++;
+    return k;
+}
+
+/* One lw_kw_ref per keyword of every keyed signature, in signature order. */
+static bool build_keywords(lw_matcher *m)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->c[i].keyed) total += m->c[i].n_keywords;
+    if (!total) return true;
+    if (!(m->kw = calloc(total, sizeof(*m->kw)))) return false;
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t k = 0; m->c[i].keyed && k < m->c[i].n_keywords; k++)
+            m->kw[m->n_kw++] =
+                (lw_kw_ref){.sig = (uint32_t)i, .len = (uint32_t)m->c[i].keyword_len[k]};
+    return true;
+}
+
 /* One streaming database of the signatures that are (gated) or are not behind the gate. */
 static int compile_stream_db(lw_matcher *m, bool gated, hs_database_t **db, char *err,
                              size_t errlen)
 {
-    const char **exprs = calloc(m->n, sizeof(char *));
-    unsigned *flags = calloc(m->n, sizeof(unsigned));
-    unsigned *ids = calloc(m->n, sizeof(unsigned));
-    size_t *which = calloc(m->n, sizeof(size_t));
+    size_t cap = m->n + m->n_kw;
+    const char **exprs = calloc(cap, sizeof(char *));
+    unsigned *flags = calloc(cap, sizeof(unsigned));
+    unsigned *ids = calloc(cap, sizeof(unsigned));
+    size_t *which = calloc(cap, sizeof(size_t));
+    char **owned = calloc(cap, sizeof(char *));
     unsigned n = 0;
     int rc = 1;
-    if (exprs && flags && ids && which) {
+    if (exprs && flags && ids && which && owned) {
+        rc = 0;
         for (size_t i = 0; i < m->n; i++) {
-            if ((m->c[i].gate_group >= 0) != gated) continue;
+            if ((m->c[i].gate_group >= 0) != gated || m->c[i].keyed) continue;
             const lw_signature *g = m->c[i].sig;
             exprs[n] = g->hook ? g->hook : g->regex;
             flags[n] = m->c[i].hs_flags;
             ids[n] = (unsigned)i;
             which[n++] = i;
         }
+        for (size_t k = 0; !gated && k < m->n_kw && !rc; k++) {
+            lw_sig_compiled *c = &m->c[m->kw[k].sig];
+            const char *kw = c->sig->context_keywords.v[k - kw_first(m, m->kw[k].sig)];
+            if (!(owned[n] = literal_pattern(kw))) {
+                rc = 1;
+                break;
+            }
+            exprs[n] = owned[n];
+            flags[n] = HS_FLAG_CASELESS;
+            ids[n] = (unsigned)(m->n + k);
+            which[n++] = m->kw[k].sig;
+        }
+    }
+    if (!rc) {
+        rc = 1;
         hs_compile_error_t *cerr = NULL;
         if (!n) {
             rc = 0;
@@ -212,6 +273,8 @@ static int compile_stream_db(lw_matcher *m, bool gated, hs_database_t **db, char
         }
         hs_free_compile_error(cerr);
     }
+    for (size_t i = 0; owned && i < cap; i++) free(owned[i]);
+    free(owned);
     free(exprs);
     free(flags);
     free(ids);
@@ -230,6 +293,7 @@ void lw_matcher_free(lw_matcher *m)
         free(c->keyword_len);
     }
     free(m->c);
+    free(m->kw);
     hs_free_database(m->db);
     hs_free_database(m->gated_db);
     free(m);
@@ -252,7 +316,8 @@ static void fill_info(lw_matcher *m)
     if (m->gated_db && hs_database_size(m->gated_db, &sz) == HS_SUCCESS) in->gated_db_bytes = sz;
     if (m->gated_db && hs_stream_size(m->gated_db, &sz) == HS_SUCCESS) in->hs_stream_bytes += sz;
     for (size_t i = 0; i < m->n; i++) {
-        if (hs_database_size(m->c[i].confirm, &sz) == HS_SUCCESS) in->confirm_bytes += sz;
+        if (m->c[i].confirm && hs_database_size(m->c[i].confirm, &sz) == HS_SUCCESS)
+            in->confirm_bytes += sz;
         if (m->c[i].som) in->som_sigs++;
         if (m->c[i].gate_group >= 0) in->gated_sigs++;
     }
@@ -288,6 +353,7 @@ lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_valu
         if (need > m->tail_bytes) m->tail_bytes = need;
     }
     assign_gate_groups(m);
+    if (!build_keywords(m)) goto fail;
     for (int gated = 0; gated < 2; gated++) {
         int rc = compile_stream_db(m, gated, gated ? &m->gated_db : &m->db, err, errlen);
         if (rc) {

@@ -15,6 +15,8 @@
 #define LW_MATCH_MAX_CONFIRM 1024
 /* Byte-class groups behind the gated database (a bit each in lw_matcher.gate_tbl). */
 #define LW_MATCH_GATE_GROUPS 16
+/* Values remembered per stream to drop repeats found through several keywords. */
+#define LW_MATCH_RECENT 4
 
 typedef struct lw_sig_compiled {
     const lw_signature *sig;
@@ -25,6 +27,8 @@ typedef struct lw_sig_compiled {
     bool unbounded;         /* Hyperscan's max_width exceeded the cap */
     bool som;               /* confirm finds starts with one SOM scan (else: anchored probes) */
     int gate_group;         /* >= 0: in the gated database, behind this byte-class group */
+    bool keyed;             /* has context keywords: the stream looks for the keywords, and the
+                             * regex is confirmed in the bytes after each one */
     hs_database_t *confirm; /* block mode: SOM database, or "^(?:regex)" without SOM */
     uint32_t before;        /* bytes needed before a match end: value, context, boundary byte */
     uint32_t after;         /* bytes needed after it to decide: boundary byte, longer matches */
@@ -33,8 +37,16 @@ typedef struct lw_sig_compiled {
     size_t n_keywords;
 } lw_sig_compiled;
 
+/* A context keyword in the main database: Hyperscan id n + index into lw_matcher.kw. */
+typedef struct lw_kw_ref {
+    uint32_t sig; /* index into lw_matcher.c */
+    uint32_t len; /* the keyword's length in bytes */
+} lw_kw_ref;
+
 struct lw_matcher {
     const lw_sigset *sigs;
+    lw_kw_ref *kw;
+    size_t n_kw;
     const lw_strlist *allow_values; /* global allowlist.values (may be NULL) */
     lw_sig_compiled *c;             /* content signatures; the Hyperscan id is the index */
     size_t n;
@@ -86,13 +98,18 @@ struct lw_match_stream {
     lw_match_report *pending;           /* reports waiting for more bytes (allocated when needed) */
     uint32_t n_pending, pending_cap;
     uint32_t tail_len; /* bytes in tail: the ones right before next_off */
-    uint8_t tail[];    /* lw_matcher.tail_bytes */
+    /* the last values reported through keywords (two keywords before one value find it
+     * twice): (signature index + 1, offset), 0 = empty */
+    uint32_t recent_sig[LW_MATCH_RECENT];
+    uint64_t recent_off[LW_MATCH_RECENT];
+    uint8_t recent_next;
+    uint8_t tail[]; /* lw_matcher.tail_bytes */
 };
 
 /* The bytes a report can be decided on: the stream's tail followed by `data` (the bytes that
  * were just scanned, or none), and whether the context ends right after them. */
 typedef struct lw_match_view {
-    const lw_match_stream *s;
+    lw_match_stream *s;
     uint64_t data_off; /* stream offset of data[0] (= the end of the tail) */
     const uint8_t *data;
     size_t len;
@@ -101,6 +118,12 @@ typedef struct lw_match_view {
 
 /* True if the report can be decided on the view (enough bytes after it, or at the end). */
 bool lw_match_decidable(const lw_matcher *m, const lw_match_report *r, const lw_match_view *v);
+/* Bytes a keyword report needs after the keyword: the value may start up to `within` bytes
+ * after it, plus the longest value and the boundary byte. */
+static inline uint32_t lw_kw_after(const lw_sig_compiled *c)
+{
+    return c->sig->context_within + c->max_width + 1;
+}
 /* Decide one report: find the value's start, run every check, report a hit through fn. */
 void lw_match_decide(lw_match_worker *w, const lw_match_report *r, const lw_match_view *v,
                      lw_match_fn fn, void *user);

@@ -173,3 +173,91 @@ unsigned lw_byte_class_count(const uint8_t cls[32])
     for (int i = 0; i < 32; i++) n += (unsigned)__builtin_popcount(cls[i]);
     return n;
 }
+
+/* Leading literal of the alternatives from *p up to the closing ')' (or the end): the
+ * shortest of them. *p is left after the ')' (or at the end). */
+static unsigned lead_alternatives(const char **p, int depth);
+
+static bool is_quantifier(char c)
+{
+    return c == '*' || c == '+' || c == '?' || c == '{';
+}
+
+static void skip_to_alt_end(const char **p)
+{
+    int level = 0;
+    bool in_class = false;
+    for (; **p; (*p)++) {
+        char c = **p;
+        if (c == '\\' && (*p)[1]) {
+            (*p)++;
+        } else if (in_class) {
+            if (c == ']') in_class = false;
+        } else if (c == '[') {
+            in_class = true;
+            if ((*p)[1] == ']') (*p)++;
+        } else if (c == '(') {
+            level++;
+        } else if (c == ')') {
+            if (level == 0) return;
+            level--;
+        } else if (c == '|' && level == 0) {
+            return;
+        }
+    }
+}
+
+static unsigned lead_one(const char **p, int depth)
+{
+    unsigned n = 0;
+    for (;;) {
+        const char *q = *p;
+        char c = *q;
+        if (c == '(' && n == 0 && depth < 8) {
+            q++;
+            if (*q == '?') {
+                if (q[1] != ':') break;
+                q += 2;
+            }
+            *p = q;
+            unsigned inner = lead_alternatives(p, depth + 1);
+            if (is_quantifier(**p)) inner = 0;
+            n = inner;
+            break;
+        }
+        int lit = -1;
+        if (c == '\\' && q[1] && !isalnum((unsigned char)q[1])) {
+            lit = q[1];
+            q += 2;
+        } else if (c && !strchr("\\[]().^$|*+?{}", c)) {
+            lit = c;
+            q++;
+        }
+        if (lit < 0 || is_quantifier(*q)) break;
+        n++;
+        *p = q;
+    }
+    skip_to_alt_end(p);
+    return n;
+}
+
+static unsigned lead_alternatives(const char **p, int depth)
+{
+    unsigned best = UINT32_MAX;
+    for (;;) {
+        unsigned n = lead_one(p, depth);
+        if (n < best) best = n;
+        if (**p == '|') {
+            (*p)++;
+            continue;
+        }
+        if (**p == ')') (*p)++;
+        return best;
+    }
+}
+
+unsigned lw_regex_lead_literal(const char *re)
+{
+    const char *p = re;
+    return lead_alternatives(&p, 0);
+}

@@ -152,7 +152,7 @@ static void stream_data(void *user, void *flow, int dir, uint64_t offset, const 
         hit_ctx h = {w, f, dir, f->proto == 6 ? "tcp.stream" : "udp.payload"};
         lw_match_stream_data(w->match, ms, offset, data, len, on_hit, &h);
         /* a datagram is a message of its own: nothing spans two */
-        if (f->proto != 6) lw_match_stream_gap(w->match, ms, offset + len, on_hit, &h);
+        if (f->proto != 6) lw_match_stream_boundary(w->match, ms, offset + len, on_hit, &h);
     }
 }
 

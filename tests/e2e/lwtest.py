@@ -146,10 +146,24 @@ def write_config(path, text):
     return path
 
 
+FINGERPRINT_KEY = b"leakwatch-test-fingerprint-key-0123456789abcdef"
+
+
+def fingerprint_key_file(env):
+    """A 0600 key file for output.fingerprint_key, so fingerprints are the same in every run
+    (and can be recomputed: HMAC-SHA-256 of the value under FINGERPRINT_KEY)."""
+    path = os.path.join(env.work, "fingerprint.key")
+    with open(path, "wb") as fp:
+        fp.write(FINGERPRINT_KEY + b"\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def flows_all_config(env, extra=""):
-    """The config most tests use: every flow is logged."""
+    """The config most tests use: every flow is logged, fingerprints under a fixed key."""
     return write_config(os.path.join(env.work, "flows-all.yaml"),
-                        "output:\n  flows: all\n" + extra)
+                        "output:\n  flows: all\n  fingerprint_key: %s\n" % fingerprint_key_file(env)
+                        + extra)
 
 
 def sha256_file(path):
