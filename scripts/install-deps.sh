@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential cmake pkg-config libpcap-dev libhyperscan-dev libndpi-dev libyaml-dev
 zlib1g-dev libssl-dev python3"
 if [ "${1:-}" = "--test" ]; then
-    pkgs="$pkgs libcmocka-dev tshark libndpi-bin"
+    pkgs="$pkgs libcmocka-dev tshark libndpi-bin libjs-jquery libjs-underscore"
 fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps.sh: run as root (apt-get install needs it)" >&2

@@ -29,9 +29,10 @@ void lw_fingerprint(const lw_fp_key *k, const uint8_t *v, size_t n, uint8_t out[
 /* "hmac-sha256:<64 lower-case hex digits>" */
 void lw_fingerprint_text(const uint8_t fp[32], char out[LW_FP_TEXT_LEN]);
 
-/* The redacted form of v: its first k and last k bytes, every byte between as '*', with
- * k = min(4, n / 4) so that at least half of any value stays hidden. out holds n + 1 bytes
- * (n at most outcap - 1 are written); returns the length written. */
+/* The redacted form of v: its first k and last k characters (UTF-8; a byte that is not part
+ * of a valid character counts as one), every character between as one '*', with
+ * k = min(4, characters / 4) so that at least half of any value stays hidden. At most
+ * outcap - 1 bytes and a NUL are written; returns the length written. */
 size_t lw_redact(const uint8_t *v, size_t n, char *out, size_t outcap);
 
 #endif

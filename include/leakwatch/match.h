@@ -81,6 +81,14 @@ void lw_matcher_free(lw_matcher *m);
 const lw_matcher_info *lw_matcher_get_info(const lw_matcher *m);
 const lw_sigset *lw_matcher_sigs(const lw_matcher *m);
 
+/* Where bytes came from (the packet), as the caller says: a hit carries the tag of the bytes
+ * that completed its value, however much later it is decided. */
+typedef struct lw_match_tag {
+    uint64_t ts_usec;
+    uint64_t packet;   /* 1-based number in its input; 0 = none */
+    uint32_t file_idx; /* index of the input */
+} lw_match_tag;
+
 /* A validated value. `value` points into a buffer valid only during the callback. */
 typedef struct lw_match_hit {
     const lw_signature *sig;
@@ -90,6 +98,7 @@ typedef struct lw_match_hit {
     uint32_t len;
     bool truncated;
     lw_validate_extra extra;
+    lw_match_tag tag; /* of the bytes that completed the value */
 } lw_match_hit;
 
 typedef void (*lw_match_fn)(void *user, const lw_match_hit *hit);
@@ -100,6 +109,9 @@ void lw_match_worker_free(lw_match_worker *w);
 const lw_match_counters *lw_match_worker_counters(const lw_match_worker *w);
 /* Count a stream that was not opened (memcap or failure) in this worker's counters. */
 void lw_match_worker_count(lw_match_worker *w, enum lw_match_counter which);
+
+/* The tag of the bytes the next lw_match_stream_data calls of this worker carry. */
+void lw_match_worker_set_tag(lw_match_worker *w, const lw_match_tag *tag);
 
 /* A new stream whose first byte will be at stream offset `offset`. NULL on failure. */
 lw_match_stream *lw_match_stream_open(lw_match_worker *w, uint64_t offset);

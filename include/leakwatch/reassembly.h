@@ -96,6 +96,9 @@ void lw_reasm_peer_ack(lw_reasm_ctx *ctx, lw_reasm_stream *s, void *flow, int di
 bool lw_reasm_mem_charge(lw_reasm_ctx *ctx, uint64_t n);
 void lw_reasm_mem_release(lw_reasm_ctx *ctx, uint64_t n);
 
+/* Every byte up to the FIN of this direction has been delivered: the stream is complete. */
+bool lw_reasm_complete(const lw_reasm_stream *s);
+
 /* The flow ends: deliver what is buffered (holes become gaps) and release the memory. */
 void lw_reasm_flush(lw_reasm_ctx *ctx, lw_reasm_stream *s, void *flow, int dir);
 

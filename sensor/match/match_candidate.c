@@ -149,7 +149,8 @@ static bool in_list(const lw_strlist *l, const uint8_t *v, size_t n, bool casele
 
 /* The checks after boundary and context, then the hit. */
 static void finish(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *value, size_t len,
-                   uint64_t offset, bool truncated, lw_match_fn fn, void *user)
+                   uint64_t offset, bool truncated, const lw_match_tag *tag, lw_match_fn fn,
+                   void *user)
 {
     const lw_signature *g = c->sig;
     lw_match_counters *k = &w->counters;
@@ -162,7 +163,8 @@ static void finish(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *
                         .offset = offset,
                         .value = value,
                         .len = (uint32_t)len,
-                        .truncated = truncated};
+                        .truncated = truncated,
+                        .tag = *tag};
     if (g->validator != LW_VALIDATE_NONE && !lw_validate(g->validator, value, len, &hit.extra)) {
         k->c[LW_MATCH_rejected_validator]++;
         return;
@@ -251,7 +253,10 @@ static void decide_keyword(lw_match_worker *w, const lw_match_report *r, const l
             continue;
         }
         if (seen_recently(v->s, kr->sig, ws + s0)) continue;
-        finish(w, c, win + s0, len, ws + s0, false, fn, user);
+        /* decided once the bytes after the keyword are here: the newest bytes of the view
+         * completed it (or came after the ones that did) */
+        const lw_match_tag *tag = &v->tag;
+        finish(w, c, win + s0, len, ws + s0, false, tag, fn, user);
     }
 }
 
@@ -312,5 +317,5 @@ void lw_match_decide(lw_match_worker *w, const lw_match_report *r, const lw_matc
         k->c[LW_MATCH_rejected_context]++;
         return;
     }
-    finish(w, c, value, len, ws + start, truncated, fn, user);
+    finish(w, c, value, len, ws + start, truncated, &r->tag, fn, user);
 }

@@ -47,6 +47,11 @@ const lw_match_counters *lw_match_worker_counters(const lw_match_worker *w)
     return &w->counters;
 }
 
+void lw_match_worker_set_tag(lw_match_worker *w, const lw_match_tag *tag)
+{
+    w->tag = *tag;
+}
+
 void lw_match_worker_count(lw_match_worker *w, enum lw_match_counter which)
 {
     w->counters.c[which]++;
@@ -83,7 +88,8 @@ static int on_report(unsigned int id, unsigned long long from, unsigned long lon
         w->counters.c[LW_MATCH_reports_dropped]++;
         return 0;
     }
-    w->reports[w->n_reports++] = (lw_match_report){.id = id, .end = w->report_base + to};
+    w->reports[w->n_reports++] =
+        (lw_match_report){.id = id, .end = w->report_base + to, .tag = w->tag};
     return 0;
 }
 
@@ -258,7 +264,12 @@ static void end_context(lw_match_worker *w, lw_match_stream *s, bool close, lw_m
     s->open = !close;
     s->hs2_live = false;
     memset(s->run, 0, sizeof(s->run));
-    lw_match_view v = {.s = s, .data_off = s->next_off, .data = NULL, .len = 0, .at_end = true};
+    lw_match_view v = {.s = s,
+                       .data_off = s->next_off,
+                       .data = NULL,
+                       .len = 0,
+                       .at_end = true,
+                       .tag = s->last_tag};
     decide_reports(w, s, &v, fn, user);
 }
 
@@ -279,19 +290,33 @@ void lw_match_stream_gap(lw_match_worker *w, lw_match_stream *s, uint64_t next_o
     lw_match_stream_boundary(w, s, next_offset, fn, user);
 }
 
+/* One piece of at most LW_MATCH_PIECE bytes: scanned, its reports decided, then kept in the
+ * tail. Pieces bound what one scan can report (a 64 KiB segment of e-mail addresses). */
+static void stream_piece(lw_match_worker *w, lw_match_stream *s, uint64_t offset,
+                         const uint8_t *data, size_t len, lw_match_fn fn, void *user)
+{
+    w->n_reports = 0;
+    w->counters.c[LW_MATCH_bytes_scanned] += len;
+    if (s->hs) scan(w, s->hs, s->hs_base, data, len);
+    if (s->hs2) scan_gated(w, s, offset, data, len);
+    lw_match_view v = {
+        .s = s, .data_off = offset, .data = data, .len = len, .at_end = false, .tag = w->tag};
+    decide_reports(w, s, &v, fn, user);
+    tail_append(w->m, s, data, len);
+    s->next_off = offset + len;
+    s->last_tag = w->tag;
+}
+
 void lw_match_stream_data(lw_match_worker *w, lw_match_stream *s, uint64_t offset,
                           const uint8_t *data, size_t len, lw_match_fn fn, void *user)
 {
     if (!s || !s->open || !len) return;
     if (offset != s->next_off) lw_match_stream_gap(w, s, offset, fn, user);
-    w->n_reports = 0;
-    w->counters.c[LW_MATCH_bytes_scanned] += len;
-    if (s->hs) scan(w, s->hs, s->hs_base, data, len);
-    if (s->hs2) scan_gated(w, s, offset, data, len);
-    lw_match_view v = {.s = s, .data_off = offset, .data = data, .len = len, .at_end = false};
-    decide_reports(w, s, &v, fn, user);
-    tail_append(w->m, s, data, len);
-    s->next_off = offset + len;
+    for (size_t done = 0; done < len;) {
+        size_t piece = len - done > LW_MATCH_PIECE ? LW_MATCH_PIECE : len - done;
+        stream_piece(w, s, offset + done, data + done, piece, fn, user);
+        done += piece;
+    }
 }
 
 void lw_match_stream_close(lw_match_worker *w, lw_match_stream *s, lw_match_fn fn, void *user)

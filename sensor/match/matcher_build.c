@@ -97,9 +97,9 @@ static int compile_one(lw_sig_compiled *c, char *err, size_t errlen)
 
     c->keyed = g->context_keywords.n && !g->hook;
     if (c->keyed) {
-        /* the value is looked for after each keyword: its start is not known from an end */
-        uint32_t need = lw_kw_after(c) + 1;
-        if (need > c->before + c->after) c->after = need - c->before;
+        /* the value is looked for in the bytes after each keyword (and the one before) */
+        c->before = 1;
+        c->after = lw_kw_after(c);
     }
     if (c->min_width == c->max_width && !c->keyed) {
         /* fixed width: a match's end says where it starts, no database needed */

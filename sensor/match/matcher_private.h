@@ -17,6 +17,8 @@
 #define LW_MATCH_GATE_GROUPS 16
 /* Values remembered per stream to drop repeats found through several keywords. */
 #define LW_MATCH_RECENT 4
+/* Bytes scanned before the reports are decided: bounds the reports one scan can make. */
+#define LW_MATCH_PIECE 4096
 
 typedef struct lw_sig_compiled {
     const lw_signature *sig;
@@ -64,8 +66,9 @@ struct lw_matcher {
 };
 
 typedef struct lw_match_report {
-    uint32_t id;  /* index into lw_matcher.c */
-    uint64_t end; /* stream offset just past the match */
+    uint32_t id;      /* index into lw_matcher.c (or n + a keyword's index) */
+    uint64_t end;     /* stream offset just past the match */
+    lw_match_tag tag; /* of the bytes it ended in */
 } lw_match_report;
 
 typedef struct lw_confirm_hit {
@@ -78,6 +81,7 @@ struct lw_match_worker {
     lw_match_report *reports; /* filled by the scan callback */
     size_t n_reports;
     uint64_t report_base; /* stream offset of the scanned database's offset 0 */
+    lw_match_tag tag;     /* of the bytes being scanned */
     uint8_t *window;      /* tail + new bytes, when a window spans both */
     size_t window_cap;
     lw_confirm_hit confirm[LW_MATCH_MAX_CONFIRM];
@@ -98,6 +102,7 @@ struct lw_match_stream {
     lw_match_report *pending;           /* reports waiting for more bytes (allocated when needed) */
     uint32_t n_pending, pending_cap;
     uint32_t tail_len; /* bytes in tail: the ones right before next_off */
+    lw_match_tag last_tag; /* of the newest bytes */
     /* the last values reported through keywords (two keywords before one value find it
      * twice): (signature index + 1, offset), 0 = empty */
     uint32_t recent_sig[LW_MATCH_RECENT];
@@ -114,6 +119,7 @@ typedef struct lw_match_view {
     const uint8_t *data;
     size_t len;
     bool at_end; /* no byte follows (gap or end of stream) */
+    lw_match_tag tag; /* of the newest bytes of the view */
 } lw_match_view;
 
 /* True if the report can be decided on the view (enough bytes after it, or at the end). */

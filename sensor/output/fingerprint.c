@@ -82,12 +82,37 @@ void lw_fingerprint_text(const uint8_t fp[32], char out[LW_FP_TEXT_LEN])
     out[LW_FP_TEXT_LEN - 1] = '\0';
 }
 
+/* Length of the UTF-8 character at v[0..n): 1 for a byte that does not start a valid one. */
+static size_t utf8_len(const uint8_t *v, size_t n)
+{
+    size_t len = v[0] < 0x80         ? 1
+                 : (v[0] >> 5) == 6  ? 2
+                 : (v[0] >> 4) == 14 ? 3
+                 : (v[0] >> 3) == 30 ? 4
+                                     : 1;
+    if (len > n) return 1;
+    for (size_t i = 1; i < len; i++)
+        if ((v[i] & 0xC0) != 0x80) return 1;
+    return len;
+}
+
 size_t lw_redact(const uint8_t *v, size_t n, char *out, size_t outcap)
 {
     if (!outcap) return 0;
-    if (n > outcap - 1) n = outcap - 1;
-    size_t keep = n / 4 < 4 ? n / 4 : 4;
-    for (size_t i = 0; i < n; i++) out[i] = (i < keep || i >= n - keep) ? (char)v[i] : '*';
-    out[n] = '\0';
-    return n;
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i += utf8_len(v + i, n - i)) chars++;
+    size_t keep = chars / 4 < 4 ? chars / 4 : 4, o = 0, c = 0;
+    for (size_t i = 0; i < n && o < outcap - 1; c++) {
+        size_t len = utf8_len(v + i, n - i);
+        if (c < keep || c >= chars - keep) {
+            if (o + len > outcap - 1) break;
+            memcpy(out + o, v + i, len);
+            o += len;
+        } else {
+            out[o++] = '*';
+        }
+        i += len;
+    }
+    out[o] = '\0';
+    return o;
 }

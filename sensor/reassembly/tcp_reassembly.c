@@ -419,6 +419,11 @@ void lw_reasm_peer_ack(lw_reasm_ctx *ctx, lw_reasm_stream *s, void *flow, int di
     }
 }
 
+bool lw_reasm_complete(const lw_reasm_stream *s)
+{
+    return s->started && s->fin_seen && s->next_seq == s->fin_seq;
+}
+
 void lw_reasm_flush(lw_reasm_ctx *ctx, lw_reasm_stream *s, void *flow, int dir)
 {
     while (!s->depth_reached && s->segs) skip_first_hole(ctx, s, flow, dir);

@@ -24,6 +24,7 @@ typedef struct lw_flow_ctx {
     uint8_t inspect_mask; /* bit d: direction d is scanned (--inspect) */
     uint8_t allow_mask;   /* bit d: direction d goes to an allowlisted destination */
     uint8_t tried_mask;   /* bit d: a match stream was opened (or refused) for direction d */
+    uint8_t fin_mask;     /* bit d: direction d's match context was ended at its FIN */
     uint64_t egress_bytes;
     uint64_t udp_offset[2];
     lw_match_stream *ms[2]; /* per direction, opened lazily */
@@ -73,7 +74,7 @@ static void on_hit(void *user, const lw_match_hit *hit)
         lw_dlp_record(&c->dlp, hit, h->dir, w->rt->max_values, w->rt->fp_key, &e, &val);
     if (o == LW_DLP_NOMEM) w->counters.c[LW_WORKER_dlp_nomem]++;
     if (o != LW_DLP_ALERT) return;
-    const lw_packet *p = w->packet;
+    const lw_match_tag *t = &hit->tag;
     lw_alert_info a = {
         .flow = h->f,
         .dir = h->dir,
@@ -82,11 +83,12 @@ static void on_hit(void *user, const lw_match_hit *hit)
         .value = val,
         .distinct = e->distinct,
         .layer = h->layer,
-        .pcap_file = p && p->file_idx < w->rt->n_inputs ? w->rt->input_names[p->file_idx] : NULL,
-        .pcap_packet = p ? p->pkt_num : 0,
+        .pcap_file =
+            t->packet && t->file_idx < w->rt->n_inputs ? w->rt->input_names[t->file_idx] : NULL,
+        .pcap_packet = t->packet,
         .reveal = w->rt->reveal,
     };
-    lw_event_alert(&w->json, p ? p->ts_usec : h->f->last_usec, w->rt->sensor_name, &a);
+    lw_event_alert(&w->json, t->ts_usec ? t->ts_usec : h->f->last_usec, w->rt->sensor_name, &a);
     write_event(w);
     w->counters.c[LW_WORKER_alerts]++;
 }
@@ -245,6 +247,16 @@ static void tcp_packet(lw_worker *w, lw_flow *f, int dir, const lw_packet *p)
     if (p->payload_len || (flags & LW_TCP_FIN))
         lw_reasm_segment(&w->reasm, &f->stream[dir], f, dir, p->seq, p->payload, p->payload_len,
                          flags);
+    /* a direction whose bytes are all delivered up to its FIN ends its match context now, so
+     * what waited for more bytes is decided with this packet, not at the flow's end */
+    lw_flow_ctx *c = f->user;
+    for (int d = 0; c && d < 2; d++) {
+        if (c->ms[d] && !(c->fin_mask >> d & 1) && lw_reasm_complete(&f->stream[d])) {
+            c->fin_mask |= (uint8_t)(1u << d);
+            hit_ctx h = {w, f, d, "tcp.stream"};
+            lw_match_stream_boundary(w->match, c->ms[d], f->stream[d].next_off, on_hit, &h);
+        }
+    }
 }
 
 void lw_worker_packet(lw_worker *w, const lw_packet *p)
@@ -253,6 +265,10 @@ void lw_worker_packet(lw_worker *w, const lw_packet *p)
     w->counters.c[LW_WORKER_packets]++;
     if (p->ts_usec > w->now_usec) w->now_usec = p->ts_usec;
     w->packet = p;
+    if (w->match) {
+        lw_match_tag tag = {.ts_usec = p->ts_usec, .packet = p->pkt_num, .file_idx = p->file_idx};
+        lw_match_worker_set_tag(w->match, &tag);
+    }
     lw_flow *f = lw_flow_packet(w->flows, p, &dir);
     if (!f) return;
     lw_flow_ctx *c = f->user;

@@ -61,7 +61,7 @@ static const char *SIGS =
     "    severity: critical\n"
     "    regex: '[A-Za-z0-9/+]{40}'\n"
     "    min_entropy: 4.0\n"
-    "    context: {keywords: [aws_secret_access_key], within: 32}\n"
+    "    context: {keywords: [aws_secret_access_key, secret_access_key], within: 32}\n"
     "  - id: 4\n"
     "    name: long upper run\n"
     "    category: custom\n"
@@ -231,6 +231,8 @@ static void test_context_and_entropy(void **state)
     snprintf(text, sizeof(text), "aws_secret_access_key = %s\n", secret);
     scan_chunks(f, text, 5);
     assert_non_null(find(f, 3, secret));
+    /* both keywords stand before it: reported once */
+    assert_int_equal(count_id(f, 3), 1);
     /* keyword too far before the value */
     snprintf(text, sizeof(text), "aws_secret_access_key                                  = %s\n",
              secret);
@@ -310,6 +312,11 @@ static void test_redact(void **state)
     assert_string_equal(out, "123******018");
     lw_redact((const uint8_t *)"abc", 3, out, sizeof(out));
     assert_string_equal(out, "***");
+    /* characters, not bytes: 前 (3 bytes) is one character, hidden whole */
+    const char *u = "AB\xe5\x89\x8d"
+                    "CDEFGHIJK";
+    lw_redact((const uint8_t *)u, strlen(u), out, sizeof(out));
+    assert_string_equal(out, "AB\xe5\x89\x8d******IJK");
 }
 
 int main(void)
