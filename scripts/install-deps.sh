@@ -1,13 +1,14 @@
 #!/bin/sh
 # install-deps.sh — installs what leakwatch needs from Debian packages (run as root).
 #   scripts/install-deps.sh          build dependencies
-#   scripts/install-deps.sh --test   also what the test suite uses (cmocka, tshark, python3, clang)
+#   scripts/install-deps.sh --test   also what the test suite uses (cmocka, tshark, ndpiReader,
+#                                    python3-yaml, minified JavaScript for the benign corpus)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential cmake pkg-config libpcap-dev libhyperscan-dev libndpi-dev libyaml-dev
 zlib1g-dev libssl-dev python3"
 if [ "${1:-}" = "--test" ]; then
-    pkgs="$pkgs libcmocka-dev tshark libndpi-bin libjs-jquery libjs-underscore"
+    pkgs="$pkgs libcmocka-dev tshark libndpi-bin python3-yaml libjs-jquery libjs-underscore"
 fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps.sh: run as root (apt-get install needs it)" >&2

@@ -203,7 +203,7 @@ static int run(const lw_options *o, lw_config *cfg)
     }
     lw_matcher_free(e.matcher);
     lw_sigset_free(&e.sigs);
-    memset(&e.key, 0, sizeof(e.key));
+    lw_fp_key_free(&e.key);
     return rc;
 }
 

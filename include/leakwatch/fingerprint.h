@@ -18,6 +18,9 @@ typedef struct lw_fp_key {
     uint8_t key[LW_FP_KEY_MAX];
     size_t len;
     bool random; /* no key file: a random per-run key */
+    /* SHA-256 states after the HMAC inner and outer pads, so a fingerprint costs two short
+     * hashes (OpenSSL's one-shot HMAC() sets up the whole MAC on every call) */
+    void *inner, *outer;
 } lw_fp_key;
 
 /* The key is the file's bytes with surrounding whitespace stripped. A file readable by group
@@ -25,6 +28,9 @@ typedef struct lw_fp_key {
  * a random per-run key. */
 bool lw_fp_key_load(lw_fp_key *k, const char *path, char *err, size_t errlen);
 
+void lw_fp_key_free(lw_fp_key *k);
+
+/* HMAC-SHA-256 of v under the key. Safe to call from several threads at once. */
 void lw_fingerprint(const lw_fp_key *k, const uint8_t *v, size_t n, uint8_t out[32]);
 /* "hmac-sha256:<64 lower-case hex digits>" */
 void lw_fingerprint_text(const uint8_t fp[32], char out[LW_FP_TEXT_LEN]);

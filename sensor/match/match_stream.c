@@ -220,7 +220,8 @@ static void decide_reports(lw_match_worker *w, lw_match_stream *s, const lw_matc
         }
     }
     w->n_reports = 0;
-    if (!s->n_pending && s->pending) {
+    /* a grown buffer is given back once empty; a small one stays (reused every piece) */
+    if (!s->n_pending && s->pending_cap > 8) {
         free(s->pending);
         s->pending = NULL;
         s->pending_cap = 0;

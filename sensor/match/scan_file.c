@@ -103,11 +103,14 @@ int lw_scan_file(const lw_matcher *m, const char *path, const lw_fp_key *key, bo
         const lw_match_counters *k = lw_match_worker_counters(w);
         fprintf(stderr,
                 "leakwatch: scanned %llu bytes in %.3f s (%.1f MB/s): %llu matches (%llu "
-                "reports, %llu rejected by validators, %llu allowlisted)\n",
+                "reports, %llu rejected by validators, %llu allowlisted, %llu reports dropped, "
+                "%llu decided early)\n",
                 (unsigned long long)total, secs, secs > 0 ? (double)total / 1e6 / secs : 0.0,
                 (unsigned long long)sc.matches, (unsigned long long)k->c[LW_MATCH_reports],
                 (unsigned long long)k->c[LW_MATCH_rejected_validator],
-                (unsigned long long)k->c[LW_MATCH_allowlisted_values]);
+                (unsigned long long)k->c[LW_MATCH_allowlisted_values],
+                (unsigned long long)k->c[LW_MATCH_reports_dropped],
+                (unsigned long long)k->c[LW_MATCH_pending_overflow]);
     }
     lw_match_worker_free(w);
     free(buf);

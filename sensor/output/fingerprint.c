@@ -12,13 +12,50 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 static bool is_space(uint8_t b)
 {
     return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f';
 }
+
+/* The HMAC pads (RFC 2104): a key longer than the SHA-256 block is hashed first. */
+static bool prepare_pads(lw_fp_key *k, char *err, size_t errlen)
+{
+    uint8_t block[64] = {0}, pad[64];
+    if (k->len > sizeof(block)) {
+        unsigned n = 0;
+        EVP_Digest(k->key, k->len, block, &n, EVP_sha256(), NULL);
+    } else {
+        memcpy(block, k->key, k->len);
+    }
+    EVP_MD_CTX *in = EVP_MD_CTX_new(), *out = EVP_MD_CTX_new();
+    bool ok = in && out;
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
+    ok = ok && EVP_DigestInit_ex(in, EVP_sha256(), NULL) && EVP_DigestUpdate(in, pad, 64);
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
+    ok = ok && EVP_DigestInit_ex(out, EVP_sha256(), NULL) && EVP_DigestUpdate(out, pad, 64);
+    memset(block, 0, sizeof(block));
+    memset(pad, 0, sizeof(pad));
+    if (!ok) {
+        EVP_MD_CTX_free(in);
+        EVP_MD_CTX_free(out);
+        snprintf(err, errlen, "cannot set up HMAC-SHA-256 (libcrypto)");
+        return false;
+    }
+    k->inner = in;
+    k->outer = out;
+    return true;
+}
+
+void lw_fp_key_free(lw_fp_key *k)
+{
+    EVP_MD_CTX_free(k->inner);
+    EVP_MD_CTX_free(k->outer);
+    memset(k, 0, sizeof(*k));
+}
+
+static bool read_key(lw_fp_key *k, const char *path, char *err, size_t errlen);
 
 bool lw_fp_key_load(lw_fp_key *k, const char *path, char *err, size_t errlen)
 {
@@ -30,8 +67,14 @@ bool lw_fp_key_load(lw_fp_key *k, const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "cannot draw a random fingerprint key (libcrypto RAND_bytes)");
             return false;
         }
-        return true;
+    } else if (!read_key(k, path, err, errlen)) {
+        return false;
     }
+    return prepare_pads(k, err, errlen);
+}
+
+static bool read_key(lw_fp_key *k, const char *path, char *err, size_t errlen)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -67,8 +110,14 @@ bool lw_fp_key_load(lw_fp_key *k, const char *path, char *err, size_t errlen)
 
 void lw_fingerprint(const lw_fp_key *k, const uint8_t *v, size_t n, uint8_t out[32])
 {
-    unsigned len = 32;
-    if (!HMAC(EVP_sha256(), k->key, (int)k->len, v, n, out, &len)) memset(out, 0, 32);
+    uint8_t inner[32];
+    unsigned len = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    bool ok = c && k->inner && EVP_MD_CTX_copy_ex(c, k->inner) && EVP_DigestUpdate(c, v, n) &&
+              EVP_DigestFinal_ex(c, inner, &len) && EVP_MD_CTX_copy_ex(c, k->outer) &&
+              EVP_DigestUpdate(c, inner, sizeof(inner)) && EVP_DigestFinal_ex(c, out, &len);
+    EVP_MD_CTX_free(c);
+    if (!ok) memset(out, 0, 32);
 }
 
 void lw_fingerprint_text(const uint8_t fp[32], char out[LW_FP_TEXT_LEN])

@@ -300,6 +300,7 @@ static void test_dlp_threshold(void **state)
     assert_int_equal(d.values_over_cap, 1);
     assert_true(lw_dlp_any_alerted(&d));
     lw_dlp_free(&d);
+    lw_fp_key_free(&key);
 }
 
 static void test_redact(void **state)
