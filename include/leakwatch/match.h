@@ -45,6 +45,7 @@
     X(P, pending_overflow)   /* reports decided early because too many were waiting */             \
     X(P, superseded)         /* reports that were a prefix of a longer match */                    \
     X(P, no_start)           /* reports whose start could not be found in the window */            \
+    X(P, confirm_errors)     /* reports not examined: a start-finding database is missing */       \
     X(P, rejected_boundary)  /* candidates with a letter or digit right before or after */         \
     X(P, rejected_context)   /* candidates without a context keyword before them */                \
     X(P, rejected_entropy)   /* candidates below min_entropy */                                    \
@@ -78,6 +79,9 @@ typedef struct lw_matcher_info {
 lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_values, char *err,
                              size_t errlen, int *code);
 void lw_matcher_free(lw_matcher *m);
+/* Compile what is otherwise compiled on first use (the databases that find a value's start),
+ * so every regex is checked and -T can report their size. 0, or 2 with err as above. */
+int lw_matcher_prepare_all(lw_matcher *m, char *err, size_t errlen);
 const lw_matcher_info *lw_matcher_get_info(const lw_matcher *m);
 const lw_sigset *lw_matcher_sigs(const lw_matcher *m);
 

@@ -58,6 +58,22 @@ static const uint8_t *window(lw_match_worker *w, const lw_match_view *v, uint64_
     return w->window;
 }
 
+/* The confirm database for c, this worker's scratch grown to fit it; NULL if there is none. */
+static const hs_database_t *confirm_for(lw_match_worker *w, const lw_sig_compiled *c)
+{
+    lw_matcher *m = (lw_matcher *)w->m; /* only the lazily compiled databases change */
+    size_t i = (size_t)(c - m->c);
+    const hs_database_t *db = lw_confirm_db(m, &m->c[i]);
+    if (db && !w->scratch_fits[i]) {
+        if (hs_alloc_scratch(db, &w->scratch) == HS_SUCCESS)
+            w->scratch_fits[i] = true;
+        else
+            db = NULL;
+    }
+    if (!db) w->counters.c[LW_MATCH_confirm_errors]++;
+    return db;
+}
+
 static int on_confirm(unsigned int id, unsigned long long from, unsigned long long to,
                       unsigned int flags, void *ctx)
 {
@@ -81,9 +97,11 @@ static bool find_start(lw_match_worker *w, const lw_sig_compiled *c, const uint8
         *start = end_rel - c->min_width;
         return true;
     }
+    const hs_database_t *db = confirm_for(w, c);
+    if (!db) return false;
     if (c->som) {
         w->n_confirm = 0;
-        hs_scan(c->confirm, (const char *)win, (unsigned)wlen, 0, w->scratch, on_confirm, w);
+        hs_scan(db, (const char *)win, (unsigned)wlen, 0, w->scratch, on_confirm, w);
         bool found = false;
         for (size_t i = 0; i < w->n_confirm; i++) {
             if (w->confirm[i].to == end_rel && (!found || w->confirm[i].from < *start)) {
@@ -106,8 +124,7 @@ static bool find_start(lw_match_worker *w, const lw_sig_compiled *c, const uint8
         /* with `boundary`, a start after a letter or digit is rejected anyway: skip the probe */
         if (c->sig->boundary && s0 > 0 && is_alnum(win[s0 - 1])) continue;
         w->n_confirm = 0;
-        hs_scan(c->confirm, (const char *)win + s0, (unsigned)(wlen - s0), 0, w->scratch,
-                on_confirm, w);
+        hs_scan(db, (const char *)win + s0, (unsigned)(wlen - s0), 0, w->scratch, on_confirm, w);
         bool found = false;
         for (size_t i = 0; i < w->n_confirm; i++) {
             if (w->confirm[i].to == end_rel - s0) found = true;
@@ -192,8 +209,8 @@ static bool seen_recently(lw_match_stream *s, uint32_t sig, uint64_t off)
 }
 
 /* Longest match of c starting at `from` in the window, at most max_width long; 0 if none. */
-static size_t longest_from(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *win,
-                           size_t wlen, size_t from)
+static size_t longest_from(lw_match_worker *w, const lw_sig_compiled *c, const hs_database_t *db,
+                           const uint8_t *win, size_t wlen, size_t from)
 {
     size_t best = 0;
     if (c->som) {
@@ -204,8 +221,7 @@ static size_t longest_from(lw_match_worker *w, const lw_sig_compiled *c, const u
         return best;
     }
     w->n_confirm = 0;
-    hs_scan(c->confirm, (const char *)win + from, (unsigned)(wlen - from), 0, w->scratch,
-            on_confirm, w);
+    hs_scan(db, (const char *)win + from, (unsigned)(wlen - from), 0, w->scratch, on_confirm, w);
     for (size_t i = 0; i < w->n_confirm; i++)
         if (w->confirm[i].to <= c->max_width && w->confirm[i].to > best)
             best = (size_t)w->confirm[i].to;
@@ -230,7 +246,8 @@ static void decide_keyword(lw_match_worker *w, const lw_match_report *r, const l
     if (we > v->data_off + v->len) we = v->data_off + v->len;
     if (r->end < ws || r->end >= we) return; /* nothing after the keyword */
     const uint8_t *win = window(w, v, ws, we);
-    if (!win) {
+    const hs_database_t *db = win ? confirm_for(w, c) : NULL;
+    if (!db) {
         k->c[LW_MATCH_no_start]++;
         return;
     }
@@ -239,12 +256,12 @@ static void decide_keyword(lw_match_worker *w, const lw_match_report *r, const l
     if (hi >= wlen) hi = wlen - 1;
     if (c->som) {
         w->n_confirm = 0;
-        hs_scan(c->confirm, (const char *)win, (unsigned)wlen, 0, w->scratch, on_confirm, w);
+        hs_scan(db, (const char *)win, (unsigned)wlen, 0, w->scratch, on_confirm, w);
         if (!w->n_confirm) return;
     }
     for (size_t s0 = lo; s0 <= hi; s0++) {
         if (g->boundary && s0 > 0 && is_alnum(win[s0 - 1])) continue;
-        size_t len = longest_from(w, c, win, wlen, s0);
+        size_t len = longest_from(w, c, db, win, wlen, s0);
         if (!len) continue;
         size_t end = s0 + len;
         bool at_end = end == wlen && v->at_end && we == v->data_off + v->len;

@@ -24,8 +24,8 @@ lw_match_worker *lw_match_worker_new(const lw_matcher *m)
     bool ok = w->window && w->reports;
     if (ok && m->db) ok = hs_alloc_scratch(m->db, &w->scratch) == HS_SUCCESS;
     if (ok && m->gated_db) ok = hs_alloc_scratch(m->gated_db, &w->scratch) == HS_SUCCESS;
-    for (size_t i = 0; ok && i < m->n; i++)
-        if (m->c[i].confirm) ok = hs_alloc_scratch(m->c[i].confirm, &w->scratch) == HS_SUCCESS;
+    w->scratch_fits = calloc(m->n ? m->n : 1, sizeof(bool));
+    ok = ok && w->scratch_fits;
     if (!ok) {
         lw_match_worker_free(w);
         return NULL;
@@ -37,6 +37,7 @@ void lw_match_worker_free(lw_match_worker *w)
 {
     if (!w) return;
     hs_free_scratch(w->scratch);
+    free(w->scratch_fits);
     free(w->window);
     free(w->reports);
     free(w);

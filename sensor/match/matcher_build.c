@@ -8,6 +8,8 @@
  * signature, without start tracking, so the per-byte cost is Hyperscan's cheapest.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +66,69 @@ static bool lower_keywords(lw_sig_compiled *c)
     return true;
 }
 
-/* Widths, the confirm database and the byte budget of one content signature. 0, 1 or 2. */
+/* The block database that finds a value's start: with HS_FLAG_SOM_LEFTMOST where Hyperscan
+ * takes it, else the regex anchored with \A for probes from each possible start. */
+static bool compile_confirm(lw_sig_compiled *c)
+{
+    const lw_signature *g = c->sig;
+    hs_compile_error_t *cerr = NULL;
+    hs_database_t *db = NULL;
+    if (hs_compile(g->regex, c->hs_flags | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL, &db, &cerr) ==
+        HS_SUCCESS) {
+        c->som = true;
+    } else {
+        hs_free_compile_error(cerr);
+        cerr = NULL;
+        size_t len = strlen(g->regex) + 8;
+        char *anchored = malloc(len);
+        if (!anchored) return false;
+        snprintf(anchored, len, "\\A(?:%s)", g->regex);
+        hs_error_t rc = hs_compile(anchored, c->hs_flags, HS_MODE_BLOCK, NULL, &db, &cerr);
+        free(anchored);
+        hs_free_compile_error(cerr);
+        if (rc != HS_SUCCESS) return false;
+    }
+    atomic_store_explicit(&c->confirm, db, memory_order_release);
+    return true;
+}
+
+const hs_database_t *lw_confirm_db(lw_matcher *m, lw_sig_compiled *c)
+{
+    hs_database_t *db = atomic_load_explicit(&c->confirm, memory_order_acquire);
+    if (db || c->confirm_failed) return db;
+    pthread_mutex_lock(&m->lazy_lock);
+    db = atomic_load_explicit(&c->confirm, memory_order_acquire);
+    if (!db && !c->confirm_failed) {
+        if (compile_confirm(c))
+            db = atomic_load_explicit(&c->confirm, memory_order_acquire);
+        else
+            c->confirm_failed = true;
+    }
+    pthread_mutex_unlock(&m->lazy_lock);
+    return db;
+}
+
+int lw_matcher_prepare_all(lw_matcher *m, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        lw_sig_compiled *c = &m->c[i];
+        if (c->needs_confirm && !lw_confirm_db(m, c))
+            return sig_error(err, errlen, c->sig, "regex rejected by Hyperscan (block mode)",
+                             "it compiles for streaming but not for finding starts",
+                             "simplify the regex");
+    }
+    lw_matcher_info *in = &m->info;
+    in->confirm_bytes = in->som_sigs = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        size_t sz = 0;
+        hs_database_t *db = atomic_load(&m->c[i].confirm);
+        if (db && hs_database_size(db, &sz) == HS_SUCCESS) in->confirm_bytes += sz;
+        if (db && m->c[i].som) in->som_sigs++;
+    }
+    return 0;
+}
+
+/* Widths and the byte budget of one content signature. 0, 1 or 2. */
 static int compile_one(lw_sig_compiled *c, char *err, size_t errlen)
 {
     const lw_signature *g = c->sig;
@@ -101,27 +165,9 @@ static int compile_one(lw_sig_compiled *c, char *err, size_t errlen)
         c->before = 1;
         c->after = lw_kw_after(c);
     }
-    if (c->min_width == c->max_width && !c->keyed) {
-        /* fixed width: a match's end says where it starts, no database needed */
-    } else if (hs_compile(g->regex, c->hs_flags | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL,
-                          &c->confirm, &cerr) == HS_SUCCESS) {
-        c->som = true;
-    } else {
-        hs_free_compile_error(cerr);
-        cerr = NULL;
-        size_t len = strlen(g->regex) + 8;
-        char *anchored = malloc(len);
-        if (!anchored) return 1;
-        snprintf(anchored, len, "\\A(?:%s)", g->regex);
-        hs_error_t rc = hs_compile(anchored, c->hs_flags, HS_MODE_BLOCK, NULL, &c->confirm, &cerr);
-        free(anchored);
-        if (rc != HS_SUCCESS) {
-            int r = sig_error(err, errlen, g, "regex rejected by Hyperscan (block mode)",
-                              cerr ? cerr->message : "unknown error", "simplify the regex");
-            hs_free_compile_error(cerr);
-            return r;
-        }
-    }
+    /* fixed width: a match's end says where it starts, no database is needed; the others
+     * get theirs when they first report (most signatures never do in a given run) */
+    c->needs_confirm = c->min_width != c->max_width || c->keyed;
     if (g->hook) {
         if (hs_expression_info(g->hook, c->hs_flags, &info, &cerr) != HS_SUCCESS) {
             int rc = sig_error(err, errlen, g, "hook rejected by Hyperscan",
@@ -287,13 +333,14 @@ void lw_matcher_free(lw_matcher *m)
     if (!m) return;
     for (size_t i = 0; i < m->n; i++) {
         lw_sig_compiled *c = &m->c[i];
-        hs_free_database(c->confirm);
+        hs_free_database(atomic_load(&c->confirm));
         for (size_t k = 0; k < c->n_keywords; k++) free(c->keywords[k]);
         free(c->keywords);
         free(c->keyword_len);
     }
     free(m->c);
     free(m->kw);
+    pthread_mutex_destroy(&m->lazy_lock);
     hs_free_database(m->db);
     hs_free_database(m->gated_db);
     free(m);
@@ -315,12 +362,8 @@ static void fill_info(lw_matcher *m)
     if (m->db && hs_stream_size(m->db, &sz) == HS_SUCCESS) in->hs_stream_bytes = sz;
     if (m->gated_db && hs_database_size(m->gated_db, &sz) == HS_SUCCESS) in->gated_db_bytes = sz;
     if (m->gated_db && hs_stream_size(m->gated_db, &sz) == HS_SUCCESS) in->hs_stream_bytes += sz;
-    for (size_t i = 0; i < m->n; i++) {
-        if (m->c[i].confirm && hs_database_size(m->c[i].confirm, &sz) == HS_SUCCESS)
-            in->confirm_bytes += sz;
-        if (m->c[i].som) in->som_sigs++;
+    for (size_t i = 0; i < m->n; i++)
         if (m->c[i].gate_group >= 0) in->gated_sigs++;
-    }
     in->tail_bytes = m->tail_bytes;
     in->stream_bytes = sizeof(lw_match_stream) + m->tail_bytes + in->hs_stream_bytes;
 }
@@ -335,6 +378,7 @@ lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_valu
     if (!m) return NULL;
     m->sigs = sigs;
     m->allow_values = allow_values;
+    pthread_mutex_init(&m->lazy_lock, NULL);
     size_t content = 0;
     for (size_t i = 0; i < sigs->n; i++) content += sigs->v[i].kind == LW_SIG_CONTENT;
     if (content && !(m->c = calloc(content, sizeof(*m->c)))) goto fail;

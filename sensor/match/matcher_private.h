@@ -6,6 +6,8 @@
 #define LW_MATCHER_PRIVATE_H
 
 #include <hs/hs.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "leakwatch/match.h"
 
@@ -22,19 +24,22 @@
 
 typedef struct lw_sig_compiled {
     const lw_signature *sig;
-    uint32_t sig_index;     /* in the sigset */
-    unsigned hs_flags;      /* HS_FLAG_* of the pattern */
-    uint32_t min_width;     /* shortest match */
-    uint32_t max_width;     /* longest match, capped at LW_MATCH_MAX_VALUE */
-    bool unbounded;         /* Hyperscan's max_width exceeded the cap */
-    bool som;               /* confirm finds starts with one SOM scan (else: anchored probes) */
-    int gate_group;         /* >= 0: in the gated database, behind this byte-class group */
-    bool keyed;             /* has context keywords: the stream looks for the keywords, and the
-                             * regex is confirmed in the bytes after each one */
-    hs_database_t *confirm; /* block mode: SOM database, or "^(?:regex)" without SOM */
-    uint32_t before;        /* bytes needed before a match end: value, context, boundary byte */
-    uint32_t after;         /* bytes needed after it to decide: boundary byte, longer matches */
-    char **keywords;        /* context keywords, lower-cased */
+    uint32_t sig_index;  /* in the sigset */
+    unsigned hs_flags;   /* HS_FLAG_* of the pattern */
+    uint32_t min_width;  /* shortest match */
+    uint32_t max_width;  /* longest match, capped at LW_MATCH_MAX_VALUE */
+    bool unbounded;      /* Hyperscan's max_width exceeded the cap */
+    bool som;            /* confirm finds starts with one SOM scan (else: anchored probes) */
+    int gate_group;      /* >= 0: in the gated database, behind this byte-class group */
+    bool keyed;          /* has context keywords: the stream looks for the keywords, and the
+                          * regex is confirmed in the bytes after each one */
+    bool needs_confirm;  /* variable width or keyed: starts are found with `confirm` */
+    bool confirm_failed; /* Hyperscan refused the block database (counted when used) */
+    /* block mode: SOM database, or "\A(?:regex)" without SOM; compiled on first use */
+    _Atomic(hs_database_t *) confirm;
+    uint32_t before; /* bytes needed before a match end: value, context, boundary byte */
+    uint32_t after;  /* bytes needed after it to decide: boundary byte, longer matches */
+    char **keywords; /* context keywords, lower-cased */
     size_t *keyword_len;
     size_t n_keywords;
 } lw_sig_compiled;
@@ -47,6 +52,7 @@ typedef struct lw_kw_ref {
 
 struct lw_matcher {
     const lw_sigset *sigs;
+    pthread_mutex_t lazy_lock; /* serialises the compiles of confirm databases */
     lw_kw_ref *kw;
     size_t n_kw;
     const lw_strlist *allow_values; /* global allowlist.values (may be NULL) */
@@ -85,6 +91,7 @@ struct lw_match_worker {
     uint8_t *window;      /* tail + new bytes, when a window spans both */
     size_t window_cap;
     lw_confirm_hit confirm[LW_MATCH_MAX_CONFIRM];
+    bool *scratch_fits; /* per signature: the scratch was grown for its confirm database */
     size_t n_confirm;
     lw_match_counters counters;
 };
@@ -101,7 +108,7 @@ struct lw_match_stream {
     uint16_t run[LW_MATCH_GATE_GROUPS]; /* each group's class run at the end of the bytes */
     lw_match_report *pending;           /* reports waiting for more bytes (allocated when needed) */
     uint32_t n_pending, pending_cap;
-    uint32_t tail_len; /* bytes in tail: the ones right before next_off */
+    uint32_t tail_len;     /* bytes in tail: the ones right before next_off */
     lw_match_tag last_tag; /* of the newest bytes */
     /* the last values reported through keywords (two keywords before one value find it
      * twice): (signature index + 1, offset), 0 = empty */
@@ -118,9 +125,13 @@ typedef struct lw_match_view {
     uint64_t data_off; /* stream offset of data[0] (= the end of the tail) */
     const uint8_t *data;
     size_t len;
-    bool at_end; /* no byte follows (gap or end of stream) */
+    bool at_end;      /* no byte follows (gap or end of stream) */
     lw_match_tag tag; /* of the newest bytes of the view */
 } lw_match_view;
+
+/* Signature c's confirm database, compiled on first use (by whichever worker asks first);
+ * NULL if Hyperscan refused it. */
+const hs_database_t *lw_confirm_db(lw_matcher *m, lw_sig_compiled *c);
 
 /* True if the report can be decided on the view (enough bytes after it, or at the end). */
 bool lw_match_decidable(const lw_matcher *m, const lw_match_report *r, const lw_match_view *v);

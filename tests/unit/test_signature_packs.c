@@ -56,6 +56,7 @@ static int setup(void **state)
     lw_sigset_init(&p->sigs);
     if (lw_sigset_load(&p->sigs, LW_SOURCE_SIGDIR, err, sizeof(err))) fail_msg("%s", err);
     if (!(p->m = lw_matcher_build(&p->sigs, NULL, err, sizeof(err), &code))) fail_msg("%s", err);
+    if (lw_matcher_prepare_all(p->m, err, sizeof(err))) fail_msg("%s", err);
     p->w = lw_match_worker_new(p->m);
     assert_non_null(p->w);
     *state = p;
