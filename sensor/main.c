@@ -186,7 +186,9 @@ static int run(const lw_options *o, lw_config *cfg)
         e.matcher = lw_matcher_build(&e.sigs, &cfg->allowlist.values, err, sizeof(err), &rc);
         if (!e.matcher) fprintf(stderr, "leakwatch: %s\n", err);
     }
-    if (!rc && o->test_config && (rc = lw_matcher_prepare_all(e.matcher, err, sizeof(err))))
+    /* -T and --scan check (and time) everything up front; the sensor compiles on demand */
+    if (!rc && (o->test_config || o->scan) &&
+        (rc = lw_matcher_prepare_all(e.matcher, err, sizeof(err))))
         fprintf(stderr, "leakwatch: %s\n", err);
     if (!rc && o->test_config) {
         print_summary(cfg, o, workers, &e.sigs, e.matcher);

@@ -123,24 +123,49 @@ static uint32_t run_back(const lw_matcher *m, const lw_match_stream *s, const ui
     return r;
 }
 
+/* Does some group's class run inside the union run [a, b) (or carried into it when a is the
+ * chunk's start) reach that group's shortest match? */
+static bool groups_in_run(const lw_matcher *m, const lw_match_stream *s, const uint8_t *data,
+                          size_t a, size_t b)
+{
+    for (unsigned g = 0; g < m->n_gate_groups; g++) {
+        uint32_t r = a == 0 ? s->run[g] : 0;
+        for (size_t i = a; i < b; i++) {
+            r = (m->gate_tbl[data[i]] >> g & 1) ? r + 1 : 0;
+            if (r >= m->gate_minw[g]) return true;
+        }
+    }
+    return false;
+}
+
 /* The gate: does any group's class form a run, carried over from the bytes before, at
- * least that group's shortest match long? One branch-free counter follows the run of bytes
- * in ANY class; only where that run is long enough are the groups looked at one by one.
- * Leaves each group's run at the end of the bytes in s->run, for the next bytes. */
+ * least that group's shortest match long? A run of `shortest` bytes in ANY class must hold
+ * one of the bytes at positions shortest-1, 2*shortest-1, ...: only those are looked at,
+ * and the union run around a hit is then checked group by group. Leaves each group's run at
+ * the end of the bytes in s->run, for the next bytes. */
 static bool gate_open(const lw_matcher *m, lw_match_stream *s, const uint8_t *data, size_t len)
 {
     unsigned ng = m->n_gate_groups;
-    uint32_t shortest = UINT32_MAX, any = 0;
+    size_t shortest = SIZE_MAX;
+    bool carried = false;
     for (unsigned g = 0; g < ng; g++) {
         if (m->gate_minw[g] < shortest) shortest = m->gate_minw[g];
-        if (s->run[g] > any) any = s->run[g];
+        carried |= s->run[g] > 0;
     }
     bool open = false;
-    for (size_t i = 0; i < len && !open; i++) {
-        any = (any + 1) & -(uint32_t)(m->gate_tbl[data[i]] != 0);
-        if (any < shortest) continue;
-        for (unsigned g = 0; g < ng && !open; g++)
-            open = run_back(m, s, data, i, g, m->gate_minw[g]) >= m->gate_minw[g];
+    /* a run carried from the bytes before may complete in fewer than `shortest` bytes */
+    if (carried) {
+        size_t b = 0;
+        while (b < len && b < shortest && m->gate_tbl[data[b]]) b++;
+        open = groups_in_run(m, s, data, 0, b);
+    }
+    for (size_t i = shortest - 1; !open && i < len; i += shortest) {
+        if (!m->gate_tbl[data[i]]) continue;
+        size_t a = i, b = i + 1;
+        while (a > 0 && m->gate_tbl[data[a - 1]]) a--;
+        while (b < len && m->gate_tbl[data[b]]) b++;
+        if (b - a >= shortest || (a == 0 && carried)) open = groups_in_run(m, s, data, a, b);
+        while (i + shortest < b) i += shortest; /* the next sample after this run */
     }
     for (unsigned g = 0; g < ng; g++) {
         uint32_t r = len ? run_back(m, s, data, len - 1, g, UINT16_MAX) : s->run[g];

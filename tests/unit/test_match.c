@@ -19,7 +19,7 @@
 #include "leakwatch/match.h"
 #include "leakwatch/signatures.h"
 
-#define MAX_HITS 64
+#define MAX_HITS 256
 
 typedef struct hit_rec {
     uint32_t id;
@@ -320,6 +320,76 @@ static void test_redact(void **state)
     assert_string_equal(out, "AB\xe5\x89\x8d******IJK");
 }
 
+/* The gate must never change what is found: the card signature (gated) against a twin that
+ * a lower-case alternative keeps out of the gate, on random digit-heavy text in random
+ * chunks. */
+static void test_gate_property(void **state)
+{
+    (void)state;
+    const char *twin = "signatures:\n"
+                       "  - id: 1\n    name: gated\n    category: pii\n    severity: high\n"
+                       "    regex: '[0-9]{4}(?:[ -]?[0-9]{4}){3}'\n    validate: luhn\n"
+                       "  - id: 2\n    name: ungated\n    category: pii\n    severity: high\n"
+                       "    regex: '[0-9]{4}(?:[ -]?[0-9]{4}){3}|qqqqqqqqqqqqqqqqqqqq'\n"
+                       "    validate: luhn\n";
+    char path[] = "/tmp/lw_test_gate_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, twin, strlen(twin)), (ssize_t)strlen(twin));
+    close(fd);
+    fixture f;
+    memset(&f, 0, sizeof(f));
+    char err[512];
+    int code;
+    lw_sigset_init(&f.sigs);
+    if (lw_sigset_load(&f.sigs, path, err, sizeof(err))) fail_msg("%s", err);
+    unlink(path);
+    f.m = lw_matcher_build(&f.sigs, NULL, err, sizeof(err), &code);
+    assert_non_null(f.m);
+    assert_int_equal(lw_matcher_get_info(f.m)->gated_sigs, 1);
+    f.w = lw_match_worker_new(f.m);
+    static const char alphabet[] = "0123456789012345678901234567890123456789 - -abX\n";
+    static const char *cards[] = {"4111111111111111", "4111 1111 1111 1111", "5555-5555-5555-4444"};
+    unsigned seed = 12345;
+    char text[3000];
+    for (int round = 0; round < 200; round++) {
+        size_t n = 0;
+        while (n < sizeof(text) - 40) {
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 16) % 97 == 0) {
+                const char *c = cards[(seed >> 8) % 3];
+                memcpy(text + n, c, strlen(c));
+                n += strlen(c);
+            } else {
+                text[n++] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+            }
+        }
+        text[n] = '\0';
+        seed = seed * 1103515245u + 12345u;
+        size_t chunk = 1 + (seed >> 16) % 300;
+        scan_chunks(&f, text, chunk);
+        /* every hit of one twin at an offset has its counterpart in the other */
+        int a = 0, b = 0;
+        for (int i = 0; i < f.n; i++) {
+            uint32_t other = f.hits[i].id == 1 ? 2 : 1;
+            bool found = false;
+            for (int j = 0; j < f.n && !found; j++)
+                found = f.hits[j].id == other && f.hits[j].offset == f.hits[i].offset &&
+                        strcmp(f.hits[j].value, f.hits[i].value) == 0;
+            if (!found)
+                fail_msg("round %d chunk %zu: %u at %llu has no twin", round, chunk, f.hits[i].id,
+                         (unsigned long long)f.hits[i].offset);
+            a += f.hits[i].id == 1;
+            b += f.hits[i].id == 2;
+        }
+        assert_int_equal(a, b);
+    }
+    assert_true(lw_match_worker_counters(f.w)->c[LW_MATCH_gated_skipped] > 0);
+    lw_match_worker_free(f.w);
+    lw_matcher_free(f.m);
+    lw_sigset_free(&f.sigs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_overlong_value),
         cmocka_unit_test(test_dlp_threshold),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_gate_property),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
