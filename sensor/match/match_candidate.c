@@ -194,7 +194,7 @@ static void finish(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *
     }
     if (truncated) k->c[LW_MATCH_values_truncated]++;
     k->c[LW_MATCH_validated]++;
-    fn(user, &hit);
+    if (fn) fn(user, &hit);
 }
 
 /* A value reached through one keyword may be reached through another: report it once. */

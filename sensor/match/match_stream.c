@@ -291,6 +291,7 @@ static void end_context(lw_match_worker *w, lw_match_stream *s, bool close, lw_m
     s->open = !close;
     s->hs2_live = false;
     memset(s->run, 0, sizeof(s->run));
+    memset(s->recent_sig, 0, sizeof(s->recent_sig)); /* offsets start over in a new context */
     lw_match_view v = {.s = s,
                        .data_off = s->next_off,
                        .data = NULL,

@@ -24,7 +24,6 @@ typedef struct lw_flow_ctx {
     uint8_t inspect_mask; /* bit d: direction d is scanned (--inspect) */
     uint8_t allow_mask;   /* bit d: direction d goes to an allowlisted destination */
     uint8_t tried_mask;   /* bit d: a match stream was opened (or refused) for direction d */
-    uint8_t fin_mask;     /* bit d: direction d's match context was ended at its FIN */
     uint64_t egress_bytes;
     uint64_t udp_offset[2];
     lw_match_stream *ms[2]; /* per direction, opened lazily */
@@ -95,8 +94,25 @@ static void on_hit(void *user, const lw_match_hit *hit)
 
 /* The match stream of an inspected direction, opened on its first bytes; NULL if the
  * direction is not scanned. Its memory counts against the reassembly memcap. */
+/* A match stream charged to the memcap; NULL (counted) if the cap or memory says no. */
+static lw_match_stream *open_charged(lw_worker *w, uint64_t offset)
+{
+    uint64_t cost = lw_matcher_get_info(w->rt->matcher)->stream_bytes;
+    if (!lw_reasm_mem_charge(&w->reasm, cost)) {
+        lw_match_worker_count(w->match, LW_MATCH_streams_memcap);
+        return NULL;
+    }
+    lw_match_stream *ms = lw_match_stream_open(w->match, offset);
+    if (!ms) lw_reasm_mem_release(&w->reasm, cost);
+    return ms;
+}
+
+/* The match stream of an inspected direction, opened on its first bytes; NULL if the
+ * direction is not scanned. Its memory counts against the reassembly memcap. Datagrams
+ * share one stream per worker: each is a context of its own, so no state is kept between
+ * them and a DNS flow lingering until its timeout holds no matcher memory. */
 static lw_match_stream *match_stream(lw_worker *w, lw_flow_ctx *c, int dir, uint64_t offset,
-                                     uint32_t len)
+                                     uint32_t len, bool datagram)
 {
     if (!w->match || !(c->inspect_mask >> dir & 1)) return NULL;
     if (c->allow_mask >> dir & 1) {
@@ -105,16 +121,13 @@ static lw_match_stream *match_stream(lw_worker *w, lw_flow_ctx *c, int dir, uint
         w->counters.c[LW_WORKER_allowlisted_bytes] += len;
         return NULL;
     }
+    if (datagram) {
+        if (!w->dgram) w->dgram = open_charged(w, offset);
+        return w->dgram;
+    }
     if (c->ms[dir] || (c->tried_mask >> dir & 1)) return c->ms[dir];
     c->tried_mask |= (uint8_t)(1u << dir);
-    uint64_t cost = lw_matcher_get_info(w->rt->matcher)->stream_bytes;
-    if (!lw_reasm_mem_charge(&w->reasm, cost)) {
-        lw_match_worker_count(w->match, LW_MATCH_streams_memcap);
-        return NULL;
-    }
-    c->ms[dir] = lw_match_stream_open(w->match, offset);
-    if (!c->ms[dir]) lw_reasm_mem_release(&w->reasm, cost);
-    return c->ms[dir];
+    return c->ms[dir] = open_charged(w, offset);
 }
 
 static void match_stream_close(lw_worker *w, lw_flow *f, int dir)
@@ -149,12 +162,14 @@ static void stream_data(void *user, void *flow, int dir, uint64_t offset, const 
     w->counters.c[LW_WORKER_stream_bytes] += len;
     if (c && (c->inspect_mask >> dir & 1)) w->counters.c[LW_WORKER_inspect_bytes] += len;
     if (w->rt->dump_dir) dump_append(w, f, dir, "", data, len);
-    lw_match_stream *ms = c ? match_stream(w, c, dir, offset, len) : NULL;
+    bool datagram = f->proto != 6;
+    lw_match_stream *ms = c ? match_stream(w, c, dir, offset, len, datagram) : NULL;
     if (ms) {
-        hit_ctx h = {w, f, dir, f->proto == 6 ? "tcp.stream" : "udp.payload"};
-        lw_match_stream_data(w->match, ms, offset, data, len, on_hit, &h);
+        hit_ctx h = {w, f, dir, datagram ? "udp.payload" : "tcp.stream"};
         /* a datagram is a message of its own: nothing spans two */
-        if (f->proto != 6) lw_match_stream_boundary(w->match, ms, offset + len, on_hit, &h);
+        if (datagram) lw_match_stream_boundary(w->match, ms, offset, on_hit, &h);
+        lw_match_stream_data(w->match, ms, offset, data, len, on_hit, &h);
+        if (datagram) lw_match_stream_boundary(w->match, ms, offset + len, on_hit, &h);
     }
 }
 
@@ -247,16 +262,11 @@ static void tcp_packet(lw_worker *w, lw_flow *f, int dir, const lw_packet *p)
     if (p->payload_len || (flags & LW_TCP_FIN))
         lw_reasm_segment(&w->reasm, &f->stream[dir], f, dir, p->seq, p->payload, p->payload_len,
                          flags);
-    /* a direction whose bytes are all delivered up to its FIN ends its match context now, so
-     * what waited for more bytes is decided with this packet, not at the flow's end */
+    /* a direction whose bytes are all delivered up to its FIN is done: what waited for more
+     * bytes is decided with this packet (not at the flow's end), and its memory goes back */
     lw_flow_ctx *c = f->user;
-    for (int d = 0; c && d < 2; d++) {
-        if (c->ms[d] && !(c->fin_mask >> d & 1) && lw_reasm_complete(&f->stream[d])) {
-            c->fin_mask |= (uint8_t)(1u << d);
-            hit_ctx h = {w, f, d, "tcp.stream"};
-            lw_match_stream_boundary(w->match, c->ms[d], f->stream[d].next_off, on_hit, &h);
-        }
-    }
+    for (int d = 0; c && d < 2; d++)
+        if (c->ms[d] && lw_reasm_complete(&f->stream[d])) match_stream_close(w, f, d);
 }
 
 void lw_worker_packet(lw_worker *w, const lw_packet *p)
@@ -303,6 +313,10 @@ void lw_worker_finish(lw_worker *w, uint64_t now_usec, enum lw_flow_reason reaso
 void lw_worker_destroy(lw_worker *w)
 {
     if (w->flows) lw_flow_table_free(w->flows);
+    if (w->dgram) {
+        lw_match_stream_close(w->match, w->dgram, NULL, NULL); /* empty: every datagram ended */
+        lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(w->rt->matcher)->stream_bytes);
+    }
     lw_match_worker_free(w->match);
     lw_json_free(&w->json);
 }

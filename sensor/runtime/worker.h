@@ -36,6 +36,7 @@ typedef struct lw_worker {
     lw_reasm_ctx reasm;
     lw_json json;
     lw_match_worker *match;  /* NULL when there are no content signatures */
+    lw_match_stream *dgram;  /* the match stream every UDP datagram is scanned in */
     const lw_packet *packet; /* the packet being handled (alerts name it) */
     lw_worker_counters counters;
     uint64_t now_usec;
