@@ -231,6 +231,18 @@ static void assign_gate_groups(lw_matcher *m)
             if (classes[k][b >> 3] >> (b & 7) & 1) m->gate_tbl[b] |= (uint16_t)(1u << k);
 }
 
+/* The streaming form of a `boundary` regex: it may only start at the stream's start or after
+ * a byte that is not a letter or digit. Hyperscan then reports a run of 60 upper-case hex
+ * digits once (where a VIN could start) instead of at each of its 44 VIN-long ends; the
+ * start itself is still found (and checked) with the plain regex. */
+static char *left_bounded(const char *re)
+{
+    size_t len = strlen(re) + 32;
+    char *p = malloc(len);
+    if (p) snprintf(p, len, "(?:^|[^A-Za-z0-9])(?:%s)", re);
+    return p;
+}
+
 /* A keyword as a Hyperscan literal: every byte hex-escaped. */
 static char *literal_pattern(const char *kw)
 {
@@ -283,6 +295,10 @@ static int compile_stream_db(lw_matcher *m, bool gated, hs_database_t **db, char
             if ((m->c[i].gate_group >= 0) != gated || m->c[i].keyed) continue;
             const lw_signature *g = m->c[i].sig;
             exprs[n] = g->hook ? g->hook : g->regex;
+            if (gated && g->boundary && !(exprs[n] = owned[n] = left_bounded(g->regex))) {
+                rc = 1;
+                break;
+            }
             flags[n] = m->c[i].hs_flags;
             ids[n] = (unsigned)i;
             which[n++] = i;
