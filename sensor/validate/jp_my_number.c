@@ -9,25 +9,17 @@
  */
 #include "leakwatch/validate.h"
 
+#include <stdint.h>
+
+#include "validate/digits.h"
+
 #define MY_NUMBER_LEN 12
 
 bool lw_validate_jp_my_number(const uint8_t *s, size_t n)
 {
     uint8_t d[MY_NUMBER_LEN];
-    size_t nd = 0;
-    if (s == NULL || n == 0) return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c >= '0' && c <= '9') {
-            if (nd == MY_NUMBER_LEN) return false;
-            d[nd++] = (uint8_t)(c - '0');
-        } else if (c == ' ' || c == '-') {
-            if (i == 0 || i + 1 == n) return false;
-            if (s[i - 1] < '0' || s[i - 1] > '9' || s[i + 1] < '0' || s[i + 1] > '9') return false;
-        } else {
-            return false;
-        }
-    }
+    size_t nd = lw_grouped_digits(s, n, d, MY_NUMBER_LEN);
+    if (nd == SIZE_MAX) return false;
     if (nd != MY_NUMBER_LEN) return false;
     unsigned sum = 0;
     for (unsigned k = 1; k <= 11; k++) {

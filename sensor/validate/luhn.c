@@ -7,27 +7,18 @@
  */
 #include "leakwatch/validate.h"
 
+#include <stdint.h>
+
+#include "validate/digits.h"
+
 #define LUHN_MIN 12
 #define LUHN_MAX 19
 
 bool lw_validate_luhn(const uint8_t *s, size_t n)
 {
     uint8_t d[LUHN_MAX];
-    size_t nd = 0;
-    if (s == NULL || n == 0) return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c >= '0' && c <= '9') {
-            if (nd == LUHN_MAX) return false;
-            d[nd++] = (uint8_t)(c - '0');
-        } else if (c == ' ' || c == '-') {
-            /* only between two digits */
-            if (i == 0 || i + 1 == n) return false;
-            if (s[i - 1] < '0' || s[i - 1] > '9' || s[i + 1] < '0' || s[i + 1] > '9') return false;
-        } else {
-            return false;
-        }
-    }
+    size_t nd = lw_grouped_digits(s, n, d, LUHN_MAX);
+    if (nd == SIZE_MAX) return false;
     if (nd < LUHN_MIN) return false;
     unsigned sum = 0;
     for (size_t k = 0; k < nd; k++) {

@@ -2,6 +2,7 @@
  * test_match.c — the streaming matcher: values split across chunks (down to one byte a
  * chunk), gaps, boundaries, context keywords, longer matches superseding their prefixes,
  * over-long values, allow values, entropy floors, the per-flow dlp record and thresholds.
+ * The e-mail signature is scanned through its `hook` (the @domain part).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,6 +54,7 @@ static const char *SIGS =
     "    severity: medium\n"
     "    regex: "
     "'[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,4}\\.[A-Za-z]{2,24}'\n"
+    "    hook: '@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,4}\\.[A-Za-z]{2,24}'\n"
     "    validate: email\n"
     "    threshold: 2\n"
     "  - id: 3\n"
