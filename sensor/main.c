@@ -23,6 +23,8 @@
 #include "leakwatch/output.h"
 #include "leakwatch/signatures.h"
 #include "match/scan_file.h"
+
+#define LW_MAX_VOLUME_SIGS 64 /* a bit each in the worker's per-flow masks */
 #include "runtime/sensor_run.h"
 
 /* The default signature directory: the installed one, or ./signatures in a build tree. */
@@ -47,6 +49,13 @@ static int load_signatures(const lw_options *o, const lw_config *cfg, lw_sigset 
             fprintf(stderr, "leakwatch: %s\n", err);
             return 2;
         }
+    }
+    size_t volume = 0;
+    for (size_t i = 0; i < set->n; i++) volume += set->v[i].kind == LW_SIG_VOLUME;
+    if (volume > LW_MAX_VOLUME_SIGS) {
+        fprintf(stderr, "leakwatch: signatures: %zu volume signatures, at most %d are supported\n",
+                volume, LW_MAX_VOLUME_SIGS);
+        return 2;
     }
     for (size_t i = 0; i < set->n; i++) {
         const lw_signature *g = &set->v[i];
@@ -270,6 +279,12 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
     rt.max_values = cfg->output.max_values;
     rt.allow_dests =
         lw_cidr_set_count(cfg->allowlist.dest_cidrs) ? cfg->allowlist.dest_cidrs : NULL;
+    rt.allow_hosts = cfg->allowlist.dest_hosts.n ? &cfg->allowlist.dest_hosts : NULL;
+    rt.classify = true;
+    const lw_signature *volume[LW_MAX_VOLUME_SIGS];
+    for (size_t i = 0; i < e->sigs.n; i++)
+        if (e->sigs.v[i].kind == LW_SIG_VOLUME) volume[rt.n_volume++] = &e->sigs.v[i];
+    rt.volume_sigs = volume;
 
     lw_run_params rp = {
         .reads = o->reads,

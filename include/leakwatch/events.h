@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "leakwatch/classify.h"
 #include "leakwatch/dlp.h"
 #include "leakwatch/flow.h"
 #include "leakwatch/json.h"
@@ -22,16 +23,22 @@ void lw_event_addr(const lw_addr *a, uint8_t ip_version, char out[64]);
 
 /* Opens the event object and writes timestamp, event_type, sensor. */
 void lw_event_begin(lw_json *j, const char *event_type, uint64_t ts_usec, const char *sensor);
-/* flow_id, community_id, src_ip, src_port, dest_ip, dest_port, proto, vlan, app_proto. */
-void lw_event_flow_header(lw_json *j, const lw_flow *f);
+/* flow_id, community_id, src_ip, src_port, dest_ip, dest_port, proto, vlan, app_proto, and
+ * what classification found: ndpi {protocol, app, category, risks}, http, tls, dns.
+ * meta NULL (or unfinished): app_proto "Unknown". */
+void lw_event_flow_header(lw_json *j, const lw_flow *f, const lw_flow_meta *meta);
+
+/* app_proto and the classification objects alone (part of the flow header). */
+void lw_event_meta(lw_json *j, const lw_flow_meta *meta);
 
 /* What the worker knows about a flow beyond the flow table. */
 typedef struct lw_flow_summary {
-    uint64_t egress_bytes;  /* payload bytes that left the home network */
-    uint8_t egress_mask;    /* bit d: direction d is egress */
-    const lw_flow_dlp *dlp; /* validated matches (NULL: none) */
-    uint32_t max_values;    /* distinct values listed per entry */
-    bool reveal;            /* also list the values themselves */
+    uint64_t egress_bytes;    /* payload bytes that left the home network */
+    uint8_t egress_mask;      /* bit d: direction d is egress */
+    const lw_flow_dlp *dlp;   /* validated matches (NULL: none) */
+    uint32_t max_values;      /* distinct values listed per entry */
+    bool reveal;              /* also list the values themselves */
+    const lw_flow_meta *meta; /* classification (NULL: none) */
 } lw_flow_summary;
 
 /* "egress" or "ingress" for direction dir of a flow. */
@@ -49,6 +56,9 @@ typedef struct lw_alert_info {
     const char *pcap_file;     /* input of the packet that completed the match (NULL: live) */
     uint64_t pcap_packet;      /* its 1-based number in that input (0: unknown) */
     bool reveal;
+    const lw_flow_meta *meta;       /* classification so far (NULL: none) */
+    const lw_signature *volume_sig; /* a volume alert: this signature (hit is NULL) */
+    uint64_t egress_bytes;          /* volume alerts: the flow's egress bytes */
 } lw_alert_info;
 
 void lw_event_alert(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_alert_info *a);

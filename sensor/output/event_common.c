@@ -60,7 +60,7 @@ void lw_event_begin(lw_json *j, const char *event_type, uint64_t ts_usec, const 
     lw_json_kv_str(j, "sensor", sensor);
 }
 
-void lw_event_flow_header(lw_json *j, const lw_flow *f)
+void lw_event_flow_header(lw_json *j, const lw_flow *f, const lw_flow_meta *meta)
 {
     char a[64], tmp[8];
     lw_json_kv_u64(j, "flow_id", f->flow_id);
@@ -78,9 +78,59 @@ void lw_event_flow_header(lw_json *j, const lw_flow *f)
         for (unsigned i = 0; i < f->vlan_count && i < LW_MAX_VLAN; i++) lw_json_u64(j, f->vlan[i]);
         lw_json_array_end(j);
     }
-    /* nDPI classification arrives with the classify stage; until a flow is classified
-     * it carries nDPI's own name for that. */
-    lw_json_kv_str(j, "app_proto", "Unknown");
+    lw_event_meta(j, meta);
+}
+
+static void kv_opt(lw_json *j, const char *key, const char *v)
+{
+    if (v) lw_json_kv_str(j, key, v);
+}
+
+void lw_event_meta(lw_json *j, const lw_flow_meta *m)
+{
+    if (!m || !m->detected) {
+        lw_json_kv_str(j, "app_proto", "Unknown");
+        return;
+    }
+    lw_json_kv_str(j, "app_proto", m->app_proto);
+    lw_json_key(j, "ndpi");
+    lw_json_object_begin(j);
+    lw_json_kv_str(j, "protocol", m->protocol);
+    lw_json_kv_str(j, "app", m->app_name);
+    kv_opt(j, "category", m->category_name);
+    if (m->risk) {
+        lw_json_key(j, "risks");
+        lw_json_array_begin(j);
+        const char *r;
+        for (unsigned i = 0; (r = lw_classify_risk_name(m->risk, i)); i++) lw_json_str(j, r);
+        lw_json_array_end(j);
+    }
+    lw_json_object_end(j);
+    if (m->http_host || m->url || m->http_method) {
+        lw_json_key(j, "http");
+        lw_json_object_begin(j);
+        kv_opt(j, "hostname", m->http_host);
+        kv_opt(j, "url", m->url);
+        kv_opt(j, "http_method", m->http_method);
+        kv_opt(j, "http_user_agent", m->user_agent);
+        if (m->http_status) lw_json_kv_u64(j, "status", m->http_status);
+        lw_json_object_end(j);
+    }
+    if (m->sni || m->ja3 || m->alpn) {
+        lw_json_key(j, "tls");
+        lw_json_object_begin(j);
+        kv_opt(j, "sni", m->sni);
+        kv_opt(j, "ja3", m->ja3);
+        kv_opt(j, "alpn", m->alpn);
+        lw_json_object_end(j);
+    }
+    if (m->dns_rrname) {
+        lw_json_key(j, "dns");
+        lw_json_object_begin(j);
+        lw_json_kv_str(j, "rrname", m->dns_rrname);
+        if (m->dns_rrtype) lw_json_kv_u64(j, "rrtype", m->dns_rrtype);
+        lw_json_object_end(j);
+    }
 }
 
 void lw_event_error(lw_json *j, uint64_t ts_usec, const char *sensor, const char *kind,

@@ -81,7 +81,7 @@ void lw_event_flow(lw_json *j, const lw_flow *f, const lw_flow_summary *s, const
 {
     char ts[LW_TIMESTAMP_LEN];
     lw_event_begin(j, "flow", f->start_usec, sensor);
-    lw_event_flow_header(j, f);
+    lw_event_flow_header(j, f, s->meta);
     lw_json_key(j, "flow");
     lw_json_object_begin(j);
     lw_json_kv_u64(j, "pkts_toserver", f->pkts[0]);

@@ -17,6 +17,7 @@
 #include "leakwatch/match.h"
 #include "leakwatch/output.h"
 #include "leakwatch/reassembly.h"
+#include "leakwatch/signatures.h"
 
 typedef struct lw_runtime {
     const lw_cidr_set *home_net;
@@ -37,6 +38,10 @@ typedef struct lw_runtime {
     bool reveal;                    /* output.reveal / --reveal */
     uint32_t max_values;            /* output.max_values */
     const lw_cidr_set *allow_dests; /* allowlist.destinations (CIDRs) */
+    const lw_strlist *allow_hosts;  /* allowlist.destinations (host names / globs, lower case) */
+    bool classify;                  /* classify flows with nDPI */
+    const lw_signature *const *volume_sigs; /* kind: volume signatures (at most 64) */
+    size_t n_volume;
 } lw_runtime;
 
 #endif

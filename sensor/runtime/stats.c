@@ -17,6 +17,10 @@ void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw
     memset(&t->reasm, 0, sizeof(t->reasm));
     memset(&t->worker, 0, sizeof(t->worker));
     memset(&t->match, 0, sizeof(t->match));
+    memset(&t->classify, 0, sizeof(t->classify));
+    memset(t->proto_pkts, 0, sizeof(t->proto_pkts));
+    memset(t->proto_bytes, 0, sizeof(t->proto_bytes));
+    t->names = NULL;
     t->flows_active = 0;
     for (int i = 0; i < lw_dispatch_workers(disp); i++) {
         lw_worker *w = lw_dispatch_worker(disp, i);
@@ -24,6 +28,14 @@ void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw
         LW_COUNTERS_ADD(&t->reasm, &w->reasm.counters);
         LW_COUNTERS_ADD(&t->worker, &w->counters);
         if (w->match) LW_COUNTERS_ADD(&t->match, lw_match_worker_counters(w->match));
+        if (w->cls) {
+            LW_COUNTERS_ADD(&t->classify, lw_classifier_counters(w->cls));
+            if (!t->names) t->names = w->cls;
+        }
+        for (unsigned k = 0; k < LW_CLASSIFY_MAX_PROTO; k++) {
+            t->proto_pkts[k] += w->proto_pkts[k];
+            t->proto_bytes[k] += w->proto_bytes[k];
+        }
         t->flows_active += lw_flow_table_active(w->flows);
     }
     t->reasm_memuse = atomic_load(&rt->reasm_mem);
@@ -83,6 +95,21 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
 
     BLOCK(j, "worker", worker, &t->worker);
     BLOCK(j, "dispatch", dispatch, &t->dispatch);
+
+    BLOCK(j, "classify", classify, &t->classify);
+
+    /* packets and bytes of ended flows by app_proto */
+    lw_json_key(j, "app_proto");
+    lw_json_object_begin(j);
+    for (unsigned k = 0; k < LW_CLASSIFY_MAX_PROTO; k++) {
+        if (!t->proto_pkts[k]) continue;
+        lw_json_key(j, k && t->names ? lw_classifier_proto_name(t->names, (uint16_t)k) : "Unknown");
+        lw_json_object_begin(j);
+        lw_json_kv_u64(j, "packets", t->proto_pkts[k]);
+        lw_json_kv_u64(j, "bytes", t->proto_bytes[k]);
+        lw_json_object_end(j);
+    }
+    lw_json_object_end(j);
 
     lw_json_key(j, "detect");
     lw_json_object_begin(j);

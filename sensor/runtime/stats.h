@@ -28,6 +28,9 @@ typedef struct lw_stats_totals {
     uint64_t reasm_memuse;
     lw_worker_counters worker;
     lw_match_counters match;
+    lw_classify_counters classify;
+    uint64_t proto_pkts[LW_CLASSIFY_MAX_PROTO], proto_bytes[LW_CLASSIFY_MAX_PROTO];
+    const lw_classifier *names; /* a worker's nDPI module, for protocol names (NULL: none) */
     uint64_t events_written, output_errors;
 } lw_stats_totals;
 

@@ -9,10 +9,12 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "leakwatch/events.h"
 
@@ -28,6 +30,10 @@ typedef struct lw_flow_ctx {
     uint64_t udp_offset[2];
     lw_match_stream *ms[2]; /* per direction, opened lazily */
     lw_flow_dlp dlp;        /* validated matches */
+    lw_flow_class cls;      /* nDPI classification and metadata */
+    bool name_allowlisted;  /* its SNI / Host is in allowlist.destinations */
+    uint64_t vol_match;     /* bit i: volume signature i applies to this flow */
+    uint64_t vol_fired;     /* bit i: it alerted */
 } lw_flow_ctx;
 
 static bool in_home(const lw_runtime *rt, uint8_t ipv, const lw_addr *a)
@@ -61,12 +67,14 @@ typedef struct hit_ctx {
 } hit_ctx;
 
 static void write_event(lw_worker *w);
+static void classified(lw_worker *w, lw_flow *f, lw_flow_ctx *c);
 
 static void on_hit(void *user, const lw_match_hit *hit)
 {
     hit_ctx *h = user;
     lw_worker *w = h->w;
     lw_flow_ctx *c = h->f->user;
+    if (c->name_allowlisted) return; /* counted with the flow */
     lw_dlp_entry *e = NULL;
     const lw_dlp_value *val = NULL;
     lw_dlp_outcome o =
@@ -86,6 +94,7 @@ static void on_hit(void *user, const lw_match_hit *hit)
             t->packet && t->file_idx < w->rt->n_inputs ? w->rt->input_names[t->file_idx] : NULL,
         .pcap_packet = t->packet,
         .reveal = w->rt->reveal,
+        .meta = &c->cls.meta,
     };
     lw_event_alert(&w->json, t->ts_usec ? t->ts_usec : h->f->last_usec, w->rt->sensor_name, &a);
     write_event(w);
@@ -205,6 +214,7 @@ static void flow_ended(void *user, lw_flow *f)
     lw_flow_ctx *c = f->user;
     const lw_packet *packet = w->packet;
     w->packet = NULL; /* what the end of a flow reveals belongs to no packet */
+    if (c && w->cls && lw_classify_end(w->cls, &c->cls)) classified(w, f, c);
     if (f->proto == 6) {
         lw_reasm_flush(&w->reasm, &f->stream[0], f, 0);
         lw_reasm_flush(&w->reasm, &f->stream[1], f, 1);
@@ -220,14 +230,99 @@ static void flow_ended(void *user, lw_flow *f)
             .dlp = c ? &c->dlp : NULL,
             .max_values = w->rt->max_values,
             .reveal = w->rt->reveal,
+            .meta = c ? &c->cls.meta : NULL,
         };
         lw_event_flow(&w->json, f, &s, w->rt->sensor_name);
         write_event(w);
     }
-    if (c) lw_dlp_free(&c->dlp);
+    if (c) {
+        const lw_flow_meta *m = &c->cls.meta;
+        uint16_t id = m->done ? (m->master ? m->master : m->app) : 0;
+        if (id >= LW_CLASSIFY_MAX_PROTO) id = 0;
+        w->proto_pkts[id] += f->pkts[0] + f->pkts[1];
+        w->proto_bytes[id] += f->bytes[0] + f->bytes[1];
+        lw_dlp_free(&c->dlp);
+        lw_classify_release(&c->cls);
+    }
     free(c);
     f->user = NULL;
     w->packet = packet;
+}
+
+/* Case-insensitive glob ("*.github.com", "github.com") on a host name. */
+static bool host_matches(const char *glob, const char *host)
+{
+    return host && fnmatch(glob, host, FNM_CASEFOLD) == 0;
+}
+
+/* Does volume signature g apply to a flow classified as m? */
+static bool volume_applies(const lw_signature *g, const lw_flow_meta *m)
+{
+    const char *host = m->sni ? m->sni : m->http_host;
+    for (size_t i = 0; i < g->hosts.n; i++)
+        if (host_matches(g->hosts.v[i], host)) return true;
+    for (size_t i = 0; i < g->apps.n; i++) {
+        const char *app = g->apps.v[i];
+        size_t n = strlen(app);
+        if (m->app_name && strcasecmp(app, m->app_name) == 0) return true;
+        /* each part of "TLS.GitHub" */
+        for (const char *p = m->protocol; *p;) {
+            const char *dot = strchr(p, '.');
+            size_t len = dot ? (size_t)(dot - p) : strlen(p);
+            if (len == n && strncasecmp(p, app, n) == 0) return true;
+            p += len + (dot ? 1 : 0);
+        }
+    }
+    return false;
+}
+
+/* A flow's egress bytes reached a volume signature's threshold: alert once. */
+static void volume_check(lw_worker *w, lw_flow *f, lw_flow_ctx *c)
+{
+    uint64_t open = c->vol_match & ~c->vol_fired;
+    for (size_t i = 0; open && i < w->rt->n_volume; i++) {
+        const lw_signature *g = w->rt->volume_sigs[i];
+        if (!(open >> i & 1) || c->egress_bytes < g->min_egress_bytes) continue;
+        c->vol_fired |= 1ull << i;
+        const lw_packet *p = w->packet;
+        int dir = c->egress_mask & 1 ? 0 : 1;
+        lw_alert_info a = {
+            .flow = f,
+            .dir = dir,
+            .egress_mask = c->egress_mask,
+            .layer = NULL,
+            .pcap_file =
+                p && p->file_idx < w->rt->n_inputs ? w->rt->input_names[p->file_idx] : NULL,
+            .pcap_packet = p ? p->pkt_num : 0,
+            .meta = &c->cls.meta,
+            .volume_sig = g,
+            .egress_bytes = c->egress_bytes,
+        };
+        lw_event_alert(&w->json, p ? p->ts_usec : f->last_usec, w->rt->sensor_name, &a);
+        write_event(w);
+        w->counters.c[LW_WORKER_alerts]++;
+        w->counters.c[LW_WORKER_volume_alerts]++;
+    }
+}
+
+/* Classification finished: the host allowlist and the volume signatures that apply. */
+static void classified(lw_worker *w, lw_flow *f, lw_flow_ctx *c)
+{
+    const lw_flow_meta *m = &c->cls.meta;
+    const char *host = m->sni ? m->sni : m->http_host;
+    const lw_strlist *allow = w->rt->allow_hosts;
+    for (size_t i = 0; allow && host && i < allow->n && !c->name_allowlisted; i++) {
+        if (!host_matches(allow->v[i], host)) continue;
+        /* neither alerted nor listed from here on; what was recorded before is dropped */
+        c->name_allowlisted = true;
+        c->allow_mask = 3;
+        lw_dlp_free(&c->dlp);
+        w->counters.c[LW_WORKER_allowlisted_by_name]++;
+    }
+    if (c->name_allowlisted || !(c->egress_mask)) return;
+    for (size_t i = 0; i < w->rt->n_volume; i++)
+        if (volume_applies(w->rt->volume_sigs[i], m)) c->vol_match |= 1ull << i;
+    if (c->vol_match) volume_check(w, f, c);
 }
 
 bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
@@ -240,6 +335,7 @@ bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
     lw_reasm_ctx_init(&w->reasm, &rt->reasm_cfg, &rt->reasm_mem, &sink);
     w->flows = lw_flow_table_new(&rt->flow_cfg, flow_ended, w);
     if (rt->matcher && !(w->match = lw_match_worker_new(rt->matcher))) return false;
+    if (rt->classify && !(w->cls = lw_classifier_new())) return false;
     return w->flows != NULL;
 }
 
@@ -283,9 +379,11 @@ void lw_worker_packet(lw_worker *w, const lw_packet *p)
     if (!f) return;
     lw_flow_ctx *c = f->user;
     if (!c && !(c = f->user = flow_ctx_new(w, f))) w->counters.c[LW_WORKER_flow_ctx_failed]++;
+    if (c && w->cls && lw_classify_packet(w->cls, &c->cls, p)) classified(w, f, c);
     if (c && (c->egress_mask >> dir & 1)) {
         c->egress_bytes += p->payload_len;
         w->counters.c[LW_WORKER_egress_bytes] += p->payload_len;
+        if (c->vol_match & ~c->vol_fired) volume_check(w, f, c);
     }
     if (p->proto == 6) {
         tcp_packet(w, f, dir, p);
@@ -318,5 +416,6 @@ void lw_worker_destroy(lw_worker *w)
         lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(w->rt->matcher)->stream_bytes);
     }
     lw_match_worker_free(w->match);
+    lw_classifier_free(w->cls);
     lw_json_free(&w->json);
 }

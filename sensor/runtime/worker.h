@@ -7,6 +7,7 @@
 #define LW_WORKER_H
 
 #include "leakwatch/counters.h"
+#include "leakwatch/classify.h"
 #include "leakwatch/json.h"
 #include "leakwatch/match.h"
 #include "leakwatch/packet.h"
@@ -26,7 +27,9 @@
     X(P, alerts)          /* alert events */                                                       \
     X(P, dlp_nomem)       /* validated values that could not be recorded (out of memory) */        \
     X(P, allowlisted_directions) /* inspected directions to allowlisted destinations */            \
-    X(P, allowlisted_bytes)      /* bytes of those directions, not scanned */
+    X(P, allowlisted_bytes)      /* bytes of those directions, not scanned */                      \
+    X(P, allowlisted_by_name)    /* flows whose TLS SNI / HTTP Host is an allowlisted name */      \
+    X(P, volume_alerts)          /* alerts of kind: volume signatures */
 LW_COUNTER_BLOCK(worker, WORKER, LW_WORKER_COUNTERS)
 
 typedef struct lw_worker {
@@ -39,6 +42,9 @@ typedef struct lw_worker {
     lw_match_stream *dgram;  /* the match stream every UDP datagram is scanned in */
     const lw_packet *packet; /* the packet being handled (alerts name it) */
     lw_worker_counters counters;
+    lw_classifier *cls; /* nDPI (NULL when classification is off) */
+    /* packets and bytes of ended flows by app_proto (nDPI id; 0 = Unknown) */
+    uint64_t proto_pkts[LW_CLASSIFY_MAX_PROTO], proto_bytes[LW_CLASSIFY_MAX_PROTO];
     uint64_t now_usec;
 } lw_worker;
 
