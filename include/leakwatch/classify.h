@@ -45,6 +45,7 @@ typedef struct lw_flow_meta {
     char *http_host, *url, *user_agent; /* http */
     const char *http_method;            /* "GET", ... */
     uint16_t http_status;
+    struct lw_smtp *smtp; /* smtp: commands read from the client's stream */
     char *dns_rrname; /* dns */
     uint16_t dns_rrtype;
 } lw_flow_meta;
@@ -70,6 +71,9 @@ bool lw_classify_packet(lw_classifier *c, lw_flow_class *fc, const lw_packet *p)
 bool lw_classify_end(lw_classifier *c, lw_flow_class *fc);
 /* Frees what fc holds (nDPI state, metadata strings). */
 void lw_classify_release(lw_flow_class *fc);
+
+/* True if nDPI named the flow SMTP (its client commands are worth reading). */
+bool lw_classify_is_smtp(const lw_flow_meta *m);
 
 /* Protocol names by nDPI id (for stats). "Unknown" for ids nDPI does not know. */
 const char *lw_classifier_proto_name(const lw_classifier *c, uint16_t id);

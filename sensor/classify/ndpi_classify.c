@@ -10,6 +10,8 @@
  */
 #include "leakwatch/classify.h"
 
+#include "leakwatch/smtp.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,8 +204,15 @@ bool lw_classify_end(lw_classifier *c, lw_flow_class *fc)
     return true;
 }
 
+bool lw_classify_is_smtp(const lw_flow_meta *m)
+{
+    return m->detected &&
+           (m->master == NDPI_PROTOCOL_MAIL_SMTP || m->app == NDPI_PROTOCOL_MAIL_SMTP);
+}
+
 void lw_classify_release(lw_flow_class *fc)
 {
+    lw_smtp_free(fc->meta.smtp);
     if (fc->nf) ndpi_free_flow(fc->nf);
     free_strings(&fc->meta);
     memset(fc, 0, sizeof(*fc));

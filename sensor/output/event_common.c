@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "leakwatch/events.h"
+#include "leakwatch/smtp.h"
 
 void lw_event_timestamp(uint64_t usec, char out[LW_TIMESTAMP_LEN])
 {
@@ -122,6 +123,20 @@ void lw_event_meta(lw_json *j, const lw_flow_meta *m)
         kv_opt(j, "sni", m->sni);
         kv_opt(j, "ja3", m->ja3);
         kv_opt(j, "alpn", m->alpn);
+        lw_json_object_end(j);
+    }
+    const lw_smtp *smtp = m->smtp;
+    if (smtp && lw_classify_is_smtp(m) && (smtp->helo || smtp->mail_from || smtp->n_rcpt)) {
+        lw_json_key(j, "smtp");
+        lw_json_object_begin(j);
+        kv_opt(j, "helo", smtp->helo);
+        kv_opt(j, "mail_from", smtp->mail_from);
+        if (smtp->n_rcpt) {
+            lw_json_key(j, "rcpt_to");
+            lw_json_array_begin(j);
+            for (uint32_t i = 0; i < smtp->n_rcpt; i++) lw_json_str(j, smtp->rcpt[i]);
+            lw_json_array_end(j);
+        }
         lw_json_object_end(j);
     }
     if (m->dns_rrname) {

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "leakwatch/events.h"
+#include "leakwatch/smtp.h"
 
 LW_COUNTER_NAMES(worker, WORKER, LW_WORKER_COUNTERS)
 
@@ -169,6 +170,15 @@ static void stream_data(void *user, void *flow, int dir, uint64_t offset, const 
     lw_flow_ctx *c = f->user;
     (void)offset;
     w->counters.c[LW_WORKER_stream_bytes] += len;
+    /* metadata is read from both directions whatever --inspect says */
+    /* read from the first byte: the client's EHLO often comes before nDPI names SMTP */
+    bool smtp_port = f->dst_port == 25 || f->dst_port == 587 || f->dst_port == 2525;
+    if (c && dir == 0 && f->proto == 6 &&
+        (lw_classify_is_smtp(&c->cls.meta) || (smtp_port && !c->cls.meta.done))) {
+        lw_flow_meta *m = &c->cls.meta;
+        if (!m->smtp && !(m->smtp = lw_smtp_new())) w->counters.c[LW_WORKER_flow_ctx_failed]++;
+        if (m->smtp) lw_smtp_client_bytes(m->smtp, data, len);
+    }
     if (c && (c->inspect_mask >> dir & 1)) w->counters.c[LW_WORKER_inspect_bytes] += len;
     if (w->rt->dump_dir) dump_append(w, f, dir, "", data, len);
     bool datagram = f->proto != 6;
@@ -187,6 +197,7 @@ static void stream_gap(void *user, void *flow, int dir, uint64_t offset, uint64_
     lw_worker *w = user;
     lw_flow *f = flow;
     lw_flow_ctx *c = f->user;
+    if (c && dir == 0 && c->cls.meta.smtp) lw_smtp_gap(c->cls.meta.smtp);
     if (c && c->ms[dir]) {
         hit_ctx h = {w, f, dir, "tcp.stream"};
         lw_match_stream_gap(w->match, c->ms[dir], offset + len, on_hit, &h);

@@ -92,7 +92,13 @@ NAMES = protocol_table()
 
 
 def norm_ip(a):
-    return ipaddress.ip_address(a.strip("[]")).compressed
+    """Normal form of an address; ndpiReader's own IPv6 formatting can print impossible
+    addresses ("302e::3d00::8001" in a fuzzed capture): those are kept as printed (and match
+    nothing)."""
+    try:
+        return ipaddress.ip_address(a.strip("[]")).compressed
+    except ValueError:
+        return a
 
 
 def master_name(ids, text):
@@ -157,7 +163,7 @@ def is_capture(path):
 
 def endpoint_str(ep):
     ip, port = ep
-    return ("[%s]:%d" if ":" in ip else "%s:%d") % (ip, port)
+    return ("[%s]:%d" if ":" in ip and not ip.startswith("[") else "%s:%d") % (ip, port)
 
 
 def our_flow_str(f):
@@ -185,10 +191,14 @@ t.section("setup")
 t.ok(len(NAMES) > 100, "ndpiReader -h lists nDPI's protocol table", "%d entries" % len(NAMES))
 t.ok(len(captures) > 100, "../shared/pcaps holds the capture set", "%d captures" % len(captures))
 
+# No signatures (-s on an empty directory): classification does not depend on them, and
+# compiling the shipped set costs 0.4 s per run, most of this test's time over ~150 captures.
 config = lwtest.flows_all_config(env)
+no_signatures = env.scratch("ndpi-agreement-nosig")
 with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
     ndpi_future = pool.map(run_ndpi, captures)
-    ours_runs = t.run_many([(rel, ["-r", os.path.join(pcaps, rel), "-c", config])
+    ours_runs = t.run_many([(rel, ["-r", os.path.join(pcaps, rel), "-c", config,
+                                   "-s", no_signatures])
                             for rel in captures])
     ndpi_runs = list(ndpi_future)
 
@@ -196,6 +206,7 @@ agree = disagree = 0
 classes = collections.defaultdict(list)          # (ours, theirs) -> [(rel, ours, theirs)]
 unmatched_ours = collections.Counter()           # rel -> count
 unmatched_theirs = collections.Counter()
+extra_ours = collections.Counter()               # rel -> our flows beyond ndpiReader's on a key
 unmatched_examples = {}
 other_ours = other_theirs = vlan_relaxed = 0
 silent = []                                      # captures ndpiReader listed no flow for
@@ -204,8 +215,8 @@ ours_values = collections.Counter()
 t.section("runs")
 for rel, (label, res), (nflows, info) in zip(captures, ours_runs, ndpi_runs):
     damaged = rel in lwtest.DAMAGED_SHARED
-    t.ok(res.rc is not None and (res.rc == 0 or (damaged and res.rc in (0, 1, 2))),
-         "%s: leakwatch exit code" % rel, "rc %r: %s" % (res.rc, res.stderr[-300:]))
+    t.ok(res.rc == 0 or (damaged and res.rc == 3), "%s: leakwatch exit code" % rel,
+         "rc %r: %s" % (res.rc, res.stderr[-300:]))
     t.ok(info["rc"] == 0, "%s: ndpiReader exits 0" % rel, "rc %r" % info["rc"])
     unique = info["stats"].get("Unique flows")
     if not nflows:
@@ -234,7 +245,7 @@ for rel, (label, res), (nflows, info) in zip(captures, ours_runs, ndpi_runs):
         else:
             other_ours += 1
 
-    for key in set(ours) | set(theirs):
+    for key in sorted(set(ours) | set(theirs), key=lambda k: (k[0], sorted(k[1]))):
         os_ = sorted(ours.get(key, []),
                      key=lambda f: lwtest.parse_timestamp(f.get("flow", {}).get("start")) or 0)
         ts = list(theirs.get(key, []))
@@ -257,7 +268,11 @@ for rel, (label, res), (nflows, info) in zip(captures, ours_runs, ndpi_runs):
             else:
                 disagree += 1
                 classes[(mine, n["master"])].append((rel, f, n))
-        if os_:
+        if os_ and pairs:
+            # A 5-tuple reused after a RST/FIN is a new flow here; ndpiReader keeps one.
+            extra_ours[rel] += len(os_)
+            unmatched_examples.setdefault(("extra", rel), our_flow_str(os_[0]))
+        elif os_:
             unmatched_ours[rel] += len(os_)
             unmatched_examples.setdefault(("ours", rel), our_flow_str(os_[0]))
         if ts:
@@ -272,10 +287,12 @@ print("ndpi agreement: app_proto equals ndpiReader's master protocol on %d/%d TC
 guessed = sum(1 for v in classes.values() for _, _, n in v if n["confidence"] in GUESSES)
 print("  disagreements: %d (%d of them ndpiReader guessed: Match by port/IP)" % (disagree,
                                                                                 guessed))
-print("  not compared: %d TCP/UDP flows only we report, %d only ndpiReader lists; "
-      "ICMP/other flows: %d ours, %d ndpiReader's; %d pairs matched ignoring VLAN"
-      % (sum(unmatched_ours.values()), sum(unmatched_theirs.values()), other_ours,
-         other_theirs, vlan_relaxed))
+print("  not compared: %d TCP/UDP flows on 5-tuples only we report, %d only ndpiReader lists, "
+      "%d more of ours on a 5-tuple ndpiReader lists fewer times (a new flow after RST/FIN, "
+      "where ndpiReader keeps one); ICMP/other flows: %d ours, %d ndpiReader's; "
+      "%d pairs matched ignoring VLAN"
+      % (sum(unmatched_ours.values()), sum(unmatched_theirs.values()),
+         sum(extra_ours.values()), other_ours, other_theirs, vlan_relaxed))
 print("  our app_proto values on compared flows: %s" % ", ".join(
     "%s %d" % kv for kv in ours_values.most_common()))
 if classes:
@@ -296,15 +313,17 @@ if dropped:
           % len(dropped))
     for rel, n in dropped:
         print("  %s: %d not listed" % (rel, n))
-if unmatched_ours or unmatched_theirs:
-    print("unmatched TCP/UDP flows per capture (ours / ndpiReader's), with an example:")
-    for rel in sorted(set(unmatched_ours) | set(unmatched_theirs),
-                      key=lambda r: -(unmatched_ours[r] + unmatched_theirs[r])):
-        ex = [("ours " + unmatched_examples[(side, rel)]) if side == "ours" else
-              ("ndpiReader " + unmatched_examples[(side, rel)])
-              for side in ("ours", "theirs") if (side, rel) in unmatched_examples]
-        print("  %s: %d / %d  e.g. %s" % (rel, unmatched_ours[rel], unmatched_theirs[rel],
-                                          "; ".join(ex)))
+if unmatched_ours or unmatched_theirs or extra_ours:
+    print("unmatched TCP/UDP flows per capture (ours on a 5-tuple ndpiReader lacks / "
+          "ndpiReader's / more of ours on a shared 5-tuple), with an example:")
+    for rel in sorted(set(unmatched_ours) | set(unmatched_theirs) | set(extra_ours),
+                      key=lambda r: (-(unmatched_ours[r] + unmatched_theirs[r] + extra_ours[r]),
+                                     r)):
+        ex = ["%s %s" % (who, unmatched_examples[(side, rel)])
+              for side, who in (("ours", "ours"), ("theirs", "ndpiReader"), ("extra", "extra"))
+              if (side, rel) in unmatched_examples]
+        print("  %s: %d / %d / %d  e.g. %s" % (rel, unmatched_ours[rel], unmatched_theirs[rel],
+                                               extra_ours[rel], "; ".join(ex)))
 
 t.section("agreement")
 t.ok(compared >= MIN_COMPARED, "at least %d TCP/UDP flows are compared" % MIN_COMPARED,
