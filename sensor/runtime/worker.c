@@ -124,13 +124,14 @@ static lw_match_stream *open_charged(lw_worker *w, uint64_t offset)
 static lw_match_stream *match_stream(lw_worker *w, lw_flow_ctx *c, int dir, uint64_t offset,
                                      uint32_t len, bool datagram)
 {
-    if (!w->match || !(c->inspect_mask >> dir & 1)) return NULL;
+    if (!(c->inspect_mask >> dir & 1)) return NULL;
     if (c->allow_mask >> dir & 1) {
         if (!(c->tried_mask >> dir & 1)) w->counters.c[LW_WORKER_allowlisted_directions]++;
         c->tried_mask |= (uint8_t)(1u << dir);
         w->counters.c[LW_WORKER_allowlisted_bytes] += len;
         return NULL;
     }
+    if (!w->match) return NULL;
     if (datagram) {
         if (!w->dgram) w->dgram = open_charged(w, offset);
         return w->dgram;
@@ -232,8 +233,8 @@ static void flow_ended(void *user, lw_flow *f)
     }
     match_stream_close(w, f, 0);
     match_stream_close(w, f, 1);
-    bool log = w->rt->flows_mode == LW_FLOWS_ALL ||
-               (w->rt->flows_mode == LW_FLOWS_ALERTED && c && lw_dlp_any_alerted(&c->dlp));
+    bool log = w->rt->flows_mode == LW_FLOWS_ALL || (w->rt->flows_mode == LW_FLOWS_ALERTED && c &&
+                                                     (lw_dlp_any_alerted(&c->dlp) || c->vol_fired));
     if (log) {
         lw_flow_summary s = {
             .egress_bytes = c ? c->egress_bytes : 0,
@@ -330,7 +331,8 @@ static void classified(lw_worker *w, lw_flow *f, lw_flow_ctx *c)
         lw_dlp_free(&c->dlp);
         w->counters.c[LW_WORKER_allowlisted_by_name]++;
     }
-    if (c->name_allowlisted || !(c->egress_mask)) return;
+    /* volume counts egress bytes to a destination that is not allowlisted */
+    if (c->name_allowlisted || !(c->egress_mask & ~c->allow_mask)) return;
     for (size_t i = 0; i < w->rt->n_volume; i++)
         if (volume_applies(w->rt->volume_sigs[i], m)) c->vol_match |= 1ull << i;
     if (c->vol_match) volume_check(w, f, c);

@@ -14,7 +14,8 @@ the shipped signatures/egress-volume.yaml - with the same allowlist:
             flow's egress at the crossing packet), volume.threshold, pcap.file / pcap.packet and
             timestamp of the crossing packet, flow_id / community_id / 5-tuple / app_proto /
             ndpi as the flow event's, tls.sni or http hostname/url/method; once per flow
-  flows     one flow event per flow, flow.egress_bytes as counted
+  flows     one flow event per flow, flow.egress_bytes as counted; with the default
+            output.flows (alerted), flow events for exactly the flows with a volume alert
   negatives no alert under the threshold, to allowlisted names/globs/CIDRs, to unlisted hosts,
             for ingress uploads and downloads
   loading   `leakwatch -T -s signatures/egress-volume.yaml` loads every volume signature of the
@@ -122,7 +123,14 @@ for run_name, run in sorted(manifest["runs"].items()):
     for p in pcaps:
         args += ["-r", p]
     jobs.append((run_name, args + ["-s", sigpath, "-c", config]))
-results = t.run_many(jobs)
+# the default output.flows (alerted): a flow event for each flow with a volume alert, only those
+config_alerted = lwtest.write_config(
+    os.path.join(env.work, "volume-flows-alerted.yaml"),
+    "output:\n  fingerprint_key: %s\nallowlist:\n  destinations: %s\n" % (
+        json.dumps(lwtest.fingerprint_key_file(env)),
+        json.dumps(manifest["allowlist_destinations"])))
+alerted_args = [x if x != config else config_alerted for x in dict(jobs)["test_pack"]]
+results = t.run_many(jobs + [("flows_alerted", alerted_args)])
 
 
 def key_of(d):
@@ -226,7 +234,29 @@ def check_run(run_name, res):
          "%s: stats.detect.alerts equals the alerts written" % label)
 
 
-for (run_name, res) in results:
-    check_run(run_name, res)
+def check_flows_alerted(res, full):
+    label = "run test_pack with output.flows: alerted"
+    t.section(label)
+    t.eq(res.rc, 0, "%s: exit code" % label)
+    want = set()
+    for cap_name in manifest["capture_order"]:
+        for fl in caps[cap_name]["flows"]:
+            if fl["expect"]["test_pack"]["alerts"]:
+                want.add(key_of(fl))
+    got = [key_of(f) for f in res.flows]
+    t.eq(sorted(got, key=str), sorted(want, key=str),
+         "%s: one flow event per flow with a volume alert, none for the others" % label)
+    strip = ("flow_id",)
+    t.eq(sorted(json.dumps({k: v for k, v in a.items() if k not in strip}, sort_keys=True)
+                for a in res.of_type("alert")),
+         sorted(json.dumps({k: v for k, v in a.items() if k not in strip}, sort_keys=True)
+                for a in full.of_type("alert")),
+         "%s: the same alerts as with flows: all" % label)
+
+
+by_run = dict(results)
+for run_name in sorted(manifest["runs"]):
+    check_run(run_name, by_run[run_name])
+check_flows_alerted(by_run["flows_alerted"], by_run["test_pack"])
 
 t.finish()
