@@ -22,8 +22,8 @@ taken as ndpiReader's answer like any other.
 Flows are matched by protocol and unordered endpoints (ndpiReader's first packet need not be the
 side that opened the connection), VLAN id (ndpiReader shows the innermost tag; our vlan list's
 last element) first, then ignoring VLAN; several of our flows on one 5-tuple (a reused port
-starts a new flow here, not in ndpiReader) are paired in start order and the rest counted as
-unmatched. Only TCP and UDP flows are compared: ICMP, ICMPv6 and other IP protocols are counted
+starts a new flow here after a RST/FIN, not in ndpiReader) are paired in start order and the
+rest reported as extra, not compared. Only TCP and UDP flows are compared: ICMP, ICMPv6 and other IP protocols are counted
 per side and reported, not compared (a flow there has no ports and the two tools key them
 differently). Unmatched flows (tunnels ndpiReader does not open, link types it skips, flows it
 drops, ...) are reported per capture, not failures. Damaged captures (lwtest.DAMAGED_SHARED)
@@ -31,7 +31,8 @@ are kept: both tools read them with libpcap, which stops at the same damaged rec
 report the flows of the packets before it.
 
 Prints the agreement figure, and the disagreements grouped by (ours, ndpiReader's) with a count,
-how many of ndpiReader's answers were guesses, and an example flow and capture for each.
+how many of ndpiReader's answers were guesses, and an example flow and capture for each; for
+information only, how often ndpi.protocol equals ndpiReader's full name ("TLS.Google").
 """
 
 import collections
@@ -191,14 +192,16 @@ t.section("setup")
 t.ok(len(NAMES) > 100, "ndpiReader -h lists nDPI's protocol table", "%d entries" % len(NAMES))
 t.ok(len(captures) > 100, "../shared/pcaps holds the capture set", "%d captures" % len(captures))
 
-# No signatures (-s on an empty directory): classification does not depend on them, and
-# compiling the shipped set costs 0.4 s per run, most of this test's time over ~150 captures.
+# No signatures (-s on an empty directory) and one worker: classification depends on neither
+# (each flow is classified by the worker that owns it; app_proto and ndpi are the same with
+# --workers 1 and 2 on every shared capture), while compiling the shipped signatures costs 0.4 s
+# per run and each worker its own nDPI setup, most of this test's time over ~150 captures.
 config = lwtest.flows_all_config(env)
 no_signatures = env.scratch("ndpi-agreement-nosig")
 with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
     ndpi_future = pool.map(run_ndpi, captures)
     ours_runs = t.run_many([(rel, ["-r", os.path.join(pcaps, rel), "-c", config,
-                                   "-s", no_signatures])
+                                   "-s", no_signatures, "--workers", "1"])
                             for rel in captures])
     ndpi_runs = list(ndpi_future)
 
@@ -212,6 +215,8 @@ other_ours = other_theirs = vlan_relaxed = 0
 silent = []                                      # captures ndpiReader listed no flow for
 dropped = []                                     # captures where it listed fewer than it saw
 ours_values = collections.Counter()
+full_agree = 0                                   # ndpi.protocol equal to ndpiReader's "M.A" name
+full_classes = collections.defaultdict(list)
 t.section("runs")
 for rel, (label, res), (nflows, info) in zip(captures, ours_runs, ndpi_runs):
     damaged = rel in lwtest.DAMAGED_SHARED
@@ -263,6 +268,11 @@ for rel, (label, res), (nflows, info) in zip(captures, ours_runs, ndpi_runs):
         for f, n in pairs:
             mine = f.get("app_proto")
             ours_values[mine] += 1
+            full = (f.get("ndpi") or {}).get("protocol")
+            if full == n["ndpi"]:
+                full_agree += 1
+            else:
+                full_classes[(full, n["ndpi"])].append((rel, f, n))
             if mine == n["master"]:
                 agree += 1
             else:
@@ -304,6 +314,13 @@ if classes:
         print("  %4d  ours %-12s ndpiReader %-12s (%d guessed, %d captures)  e.g. %s: %s; "
               "ndpiReader %s" % (len(items), mine, theirs, g, files, rel, our_flow_str(f),
                                  their_flow_str(n)))
+print("for information (not asserted): ndpi.protocol equals ndpiReader's full protocol name "
+      "(\"TLS.Google\") on %d/%d compared flows" % (full_agree, compared))
+for (mine, theirs), items in sorted(full_classes.items(),
+                                    key=lambda kv: (-len(kv[1]), str(kv[0])))[:10]:
+    rel, f, n = items[0]
+    print("  %4d  ndpi.protocol %-16s ndpiReader %-16s e.g. %s: %s [%s]"
+          % (len(items), mine, theirs, rel, our_flow_str(f), n["confidence"]))
 if silent:
     print("captures ndpiReader lists no flow for (%d):" % len(silent))
     for rel, why in silent:
