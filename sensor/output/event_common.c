@@ -87,6 +87,23 @@ static void kv_opt(lw_json *j, const char *key, const char *v)
     if (v) lw_json_kv_str(j, key, v);
 }
 
+/* DNS record type as Suricata EVE writes it ("A", "AAAA", ...; "TYPE65280" for the rest). */
+static const char *dns_type_name(uint16_t t, char tmp[16])
+{
+    static const struct {
+        uint16_t t;
+        const char *name;
+    } names[] = {{1, "A"},      {2, "NS"},    {5, "CNAME"},  {6, "SOA"},   {12, "PTR"},
+                 {13, "HINFO"}, {15, "MX"},   {16, "TXT"},   {28, "AAAA"}, {33, "SRV"},
+                 {35, "NAPTR"}, {43, "DS"},   {46, "RRSIG"}, {47, "NSEC"}, {48, "DNSKEY"},
+                 {52, "TLSA"},  {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"},  {255, "ANY"},
+                 {257, "CAA"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].t == t) return names[i].name;
+    snprintf(tmp, 16, "TYPE%u", t);
+    return tmp;
+}
+
 void lw_event_meta(lw_json *j, const lw_flow_meta *m)
 {
     if (!m || !m->detected) {
@@ -143,7 +160,10 @@ void lw_event_meta(lw_json *j, const lw_flow_meta *m)
         lw_json_key(j, "dns");
         lw_json_object_begin(j);
         lw_json_kv_str(j, "rrname", m->dns_rrname);
-        if (m->dns_rrtype) lw_json_kv_u64(j, "rrtype", m->dns_rrtype);
+        if (m->dns_rrtype) {
+            char tmp[16];
+            lw_json_kv_str(j, "rrtype", dns_type_name(m->dns_rrtype, tmp));
+        }
         lw_json_object_end(j);
     }
 }
