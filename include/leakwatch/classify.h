@@ -44,9 +44,10 @@ typedef struct lw_flow_meta {
     char *sni, *ja3, *alpn;             /* tls */
     char *http_host, *url, *user_agent; /* http */
     const char *http_method;            /* "GET", ... */
+    char *sent_url, *sent_host; /* the first request-target and Host as sent (see worker.c) */
     uint16_t http_status;
     struct lw_smtp *smtp; /* smtp: commands read from the client's stream */
-    char *dns_rrname; /* dns */
+    char *dns_rrname;     /* dns */
     uint16_t dns_rrtype;
 } lw_flow_meta;
 
@@ -71,6 +72,9 @@ bool lw_classify_packet(lw_classifier *c, lw_flow_class *fc, const lw_packet *p)
 bool lw_classify_end(lw_classifier *c, lw_flow_class *fc);
 /* Frees what fc holds (nDPI state, metadata strings). */
 void lw_classify_release(lw_flow_class *fc);
+
+/* True if nDPI named the flow HTTP (plain HTTP/1.x: its first request line can be read). */
+bool lw_classify_is_http(const lw_flow_meta *m);
 
 /* True if nDPI named the flow SMTP (its client commands are worth reading). */
 bool lw_classify_is_smtp(const lw_flow_meta *m);

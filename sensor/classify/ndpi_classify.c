@@ -204,6 +204,11 @@ bool lw_classify_end(lw_classifier *c, lw_flow_class *fc)
     return true;
 }
 
+bool lw_classify_is_http(const lw_flow_meta *m)
+{
+    return m->detected && (m->master == NDPI_PROTOCOL_HTTP || m->app == NDPI_PROTOCOL_HTTP);
+}
+
 bool lw_classify_is_smtp(const lw_flow_meta *m)
 {
     return m->detected &&
@@ -213,6 +218,8 @@ bool lw_classify_is_smtp(const lw_flow_meta *m)
 void lw_classify_release(lw_flow_class *fc)
 {
     lw_smtp_free(fc->meta.smtp);
+    free(fc->meta.sent_url);
+    free(fc->meta.sent_host);
     if (fc->nf) ndpi_free_flow(fc->nf);
     free_strings(&fc->meta);
     memset(fc, 0, sizeof(*fc));

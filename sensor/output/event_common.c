@@ -124,11 +124,15 @@ void lw_event_meta(lw_json *j, const lw_flow_meta *m)
         lw_json_array_end(j);
     }
     lw_json_object_end(j);
-    if (m->http_host || m->url || m->http_method) {
+    /* the request as sent wins over nDPI's url (host + path) and its cut IPv6 host */
+    const char *url = m->sent_url ? m->sent_url : m->url;
+    const char *host = m->http_host;
+    if (m->sent_host && (!host || host[0] == '[')) host = m->sent_host;
+    if (host || url || m->http_method) {
         lw_json_key(j, "http");
         lw_json_object_begin(j);
-        kv_opt(j, "hostname", m->http_host);
-        kv_opt(j, "url", m->url);
+        kv_opt(j, "hostname", host);
+        kv_opt(j, "url", url);
         kv_opt(j, "http_method", m->http_method);
         kv_opt(j, "http_user_agent", m->user_agent);
         if (m->http_status) lw_json_kv_u64(j, "status", m->http_status);

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "leakwatch/events.h"
+#include "leakwatch/http_request.h"
 #include "leakwatch/smtp.h"
 
 LW_COUNTER_NAMES(worker, WORKER, LW_WORKER_COUNTERS)
@@ -163,6 +164,13 @@ static void dump_append(lw_worker *w, const lw_flow *f, int dir, const char *suf
     if (fp) fclose(fp);
 }
 
+/* http.url and http.hostname from the client's first request line and Host header. */
+static void http_first_request(lw_flow_meta *m, const uint8_t *data, uint32_t len)
+{
+    if (m->sent_url) return;
+    lw_http_first_request(data, len, &m->sent_url, &m->sent_host);
+}
+
 static void stream_data(void *user, void *flow, int dir, uint64_t offset, const uint8_t *data,
                         uint32_t len)
 {
@@ -172,6 +180,9 @@ static void stream_data(void *user, void *flow, int dir, uint64_t offset, const 
     (void)offset;
     w->counters.c[LW_WORKER_stream_bytes] += len;
     /* metadata is read from both directions whatever --inspect says */
+    /* the first request as sent: nDPI's url lost ports and IPv6 literals */
+    if (c && dir == 0 && offset == 0 && f->proto == 6 && lw_classify_is_http(&c->cls.meta))
+        http_first_request(&c->cls.meta, data, len);
     /* read from the first byte: the client's EHLO often comes before nDPI names SMTP */
     bool smtp_port = f->dst_port == 25 || f->dst_port == 587 || f->dst_port == 2525;
     if (c && dir == 0 && f->proto == 6 &&
