@@ -66,7 +66,6 @@ try:
 except ImportError:  # pragma: no cover - depends on the host
     yaml = None
 
-EXIT_NO_YAML = 77
 MAX_VALUE = 256          # LW_MATCH_MAX_VALUE: values are at most this long
 AFTER = MAX_VALUE + 8    # bytes that follow every value in the same delivery
 DEFAULT_HOME_NET = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
@@ -1708,15 +1707,9 @@ def main(argv):
     if len(args) != 1 or args[0].startswith("-"):
         sys.stderr.write(__doc__)
         return 2
-    if yaml is None:
-        alt = "/usr/bin/python3"
-        if os.environ.get("LW_GEN_DLP_REEXEC") != "1" and os.path.exists(alt) and \
-                os.path.realpath(alt) != os.path.realpath(sys.executable):
-            os.environ["LW_GEN_DLP_REEXEC"] = "1"
-            os.execv(alt, [alt] + argv)
-        sys.stderr.write("gen_dlp_pcaps: the yaml module is missing (install python3-yaml or "
-                         "PyYAML) - cannot read the signature packs\n")
-        return EXIT_NO_YAML
+    rc = G.need_yaml(yaml, argv, "gen_dlp_pcaps", "the signature packs")
+    if rc is not None:
+        return rc
     m = write_all(args[0], sigpath)
     for p in m["problems"]:
         sys.stderr.write("gen_dlp_pcaps: warning: %s\n" % p)

@@ -1246,6 +1246,29 @@ def tshark_follow_check(path, stream, fl):
     return problems
 
 
+
+# ---------------------------------------------------------------------------------------------
+# For the generators that read signature packs (gen_dlp_pcaps.py, gen_volume_pcaps.py)
+# ---------------------------------------------------------------------------------------------
+
+EXIT_NO_YAML = 77  # the e2e tests skip on this exit status
+
+
+def need_yaml(yaml_module, argv, name, what):
+    """When the yaml module is missing, run the script again under Debian's /usr/bin/python3
+    (which has python3-yaml) or return EXIT_NO_YAML with a message; None when yaml is there."""
+    if yaml_module is not None:
+        return None
+    alt = "/usr/bin/python3"
+    flag = "LW_%s_REEXEC" % name.upper()
+    if os.environ.get(flag) != "1" and os.path.exists(alt) and \
+            os.path.realpath(alt) != os.path.realpath(sys.executable):
+        os.environ[flag] = "1"
+        os.execv(alt, [alt] + argv)
+    sys.stderr.write("%s: the yaml module is missing (install python3-yaml or PyYAML) - cannot "
+                     "read %s\n" % (name, what))
+    return EXIT_NO_YAML
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "--demo":
         write_demo(argv[2])

@@ -64,7 +64,6 @@ try:
 except ImportError:  # pragma: no cover - depends on the host
     yaml = None
 
-EXIT_NO_YAML = 77
 MSS = 1460
 HOME_NET = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"]
 CLIENT = "10.0.0.5"
@@ -475,15 +474,9 @@ def main(argv):
     if len(args) != 1 or args[0].startswith("-"):
         sys.stderr.write(__doc__)
         return 2
-    if yaml is None:
-        alt = "/usr/bin/python3"
-        if os.environ.get("LW_GEN_VOL_REEXEC") != "1" and os.path.exists(alt) and \
-                os.path.realpath(alt) != os.path.realpath(sys.executable):
-            os.environ["LW_GEN_VOL_REEXEC"] = "1"
-            os.execv(alt, [alt] + argv)
-        sys.stderr.write("gen_volume_pcaps: the yaml module is missing (install python3-yaml "
-                         "or PyYAML) - cannot read the volume pack\n")
-        return EXIT_NO_YAML
+    rc = G.need_yaml(yaml, argv, "gen_volume_pcaps", "the volume pack")
+    if rc is not None:
+        return rc
     m = write_all(args[0], pack)
     for p in m["problems"]:
         sys.stderr.write("gen_volume_pcaps: problem: %s\n" % p)

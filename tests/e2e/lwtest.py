@@ -261,6 +261,29 @@ class Test:
 
     # -- running the sensor -----------------------------------------------------------------
 
+    def generate_twice(self, script, args, name):
+        """Runs a capture generator (scripts/SCRIPT ARGS... OUTDIR) into two scratch directories
+        at once, checks both wrote the same bytes (generators are deterministic), and returns
+        (outdir, stdout). Exit 77 from the generator skips the test; another failure ends it."""
+        gen = os.path.join(self.env.source, "scripts", script)
+        out_a, out_b = self.env.scratch(name), self.env.scratch(name + "-again")
+        procs = [subprocess.Popen([sys.executable, gen] + list(args) + [d],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for d in (out_a, out_b)]
+        outs = [p.communicate() for p in procs]
+        for p, (_, se) in zip(procs, outs):
+            if p.returncode == 77:
+                self.skip("%s cannot run: %s" % (script, se.strip()))
+            if p.returncode:
+                print("FAIL: %s: rc %d: %s" % (script, p.returncode, se.strip()))
+                self.failed += 1
+                self.finish()
+        self.section("generator")
+        for f in sorted(os.listdir(out_a)):
+            self.eq(sha256_file(os.path.join(out_a, f)), sha256_file(os.path.join(out_b, f)),
+                    "%s is the same on every run" % f)
+        return out_a, outs[0][0]
+
     def run(self, args, stdin=None, timeout=300, parse=True, label=None):
         """Runs LW_BIN with args; returns a Result. Sanitizer reports and malformed JSON Lines
         on stdout are failures (no pass is counted for a clean run)."""
