@@ -54,7 +54,8 @@ for label, res in t.run_many(jobs):
     c = res.stats.get("classify", {})
     t.eq(c.get("detected", 0) + c.get("unknown", 0) + c.get("alloc_failed", 0), c.get("flows"),
          "%s: every flow given to nDPI ends detected or unknown" % label)
-t.ok(total_flows >= 50 and len(protos) >= 4,
+min_flows, min_protos = (50, 4) if shared else (20, 3)  # generated captures alone are fewer
+t.ok(total_flows >= min_flows and len(protos) >= min_protos,
      "the comparison is not vacuous (%d flows, %d protocols)" % (total_flows, len(protos)))
 t.note("flows by app_proto: %s" % ", ".join("%s %d" % kv for kv in protos.most_common(12)))
 t.end_section()
