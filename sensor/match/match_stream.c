@@ -94,22 +94,17 @@ static int on_report(unsigned int id, unsigned long long from, unsigned long lon
     return 0;
 }
 
-/* Feed bytes to one Hyperscan stream whose offset 0 is `base`; false on a scan error. */
+/* Feed bytes (at most LW_MATCH_PIECE) to one Hyperscan stream whose offset 0 is `base`;
+ * false on a scan error. */
 static bool scan(lw_match_worker *w, hs_stream_t *hs, uint64_t base, const uint8_t *data,
                  size_t len)
 {
     w->report_base = base;
-    /* Hyperscan takes an unsigned int length: feed very large buffers in pieces */
-    for (size_t done = 0; done < len;) {
-        size_t piece = len - done > (1u << 30) ? (1u << 30) : len - done;
-        if (hs_scan_stream(hs, (const char *)data + done, (unsigned)piece, 0, w->scratch, on_report,
-                           w) != HS_SUCCESS) {
-            w->counters.c[LW_MATCH_scan_errors]++;
-            return false;
-        }
-        done += piece;
-    }
-    return true;
+    if (hs_scan_stream(hs, (const char *)data, (unsigned)len, 0, w->scratch, on_report, w) ==
+        HS_SUCCESS)
+        return true;
+    w->counters.c[LW_MATCH_scan_errors]++;
+    return false;
 }
 
 /* Group g's class run ending at data[i] (inclusive), counted up to `need`, with the run
