@@ -24,7 +24,8 @@
 #include "leakwatch/signatures.h"
 #include "match/scan_file.h"
 
-#define LW_MAX_VOLUME_SIGS 64 /* a bit each in the worker's per-flow masks */
+#define LW_MAX_VOLUME_SIGS 64  /* a bit each in the worker's per-flow masks */
+#define DNS_TUNNEL_PAIRS 65536 /* (host, domain) pairs the DNS-tunnel table tracks */
 #include "runtime/sensor_run.h"
 
 /* The default signature directory: the installed one, or ./signatures in a build tree. */
@@ -83,8 +84,8 @@ static long online_cpus(void)
 static void print_signatures(const lw_sigset *set, const lw_matcher *m)
 {
     const lw_matcher_info *in = lw_matcher_get_info(m);
-    printf("  signatures:  %zu from %zu file(s): %zu content, %zu volume\n", set->n, set->files,
-           in->content_sigs, in->volume_sigs);
+    printf("  signatures:  %zu from %zu file(s): %zu content, %zu volume, %zu dns_tunnel\n", set->n,
+           set->files, in->content_sigs, in->volume_sigs, in->dns_tunnel_sigs);
     printf("  categories: ");
     for (int c = 0; c < LW_CAT__COUNT; c++)
         printf(" %s %zu", lw_category_name((lw_category)c), in->per_category[c]);
@@ -286,6 +287,27 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
         if (e->sigs.v[i].kind == LW_SIG_VOLUME) volume[rt.n_volume++] = &e->sigs.v[i];
     rt.volume_sigs = volume;
 
+    /* application layers (decode.*); the FTP and DNS-tunnel tables are shared by every worker */
+    rt.decode_http = cfg->decode.http;
+    rt.decode_smtp = cfg->decode.smtp;
+    rt.decode_base64 = cfg->decode.base64;
+    rt.max_decoded_bytes = cfg->decode.max_decoded_mb << 20;
+    for (size_t i = 0; i < e->sigs.n && !rt.dns_tunnel_sig; i++)
+        if (e->sigs.v[i].kind == LW_SIG_DNS_TUNNEL) rt.dns_tunnel_sig = &e->sigs.v[i];
+    rt.ftp_expect = lw_ftp_expect_new(LW_FTP_EXPECT_MAX);
+    if (rt.dns_tunnel_sig) {
+        const lw_signature *g = rt.dns_tunnel_sig;
+        rt.dns_tunnel = lw_dns_tunnel_new(DNS_TUNNEL_PAIRS, g->min_length, g->min_entropy,
+                                          g->threshold ? g->threshold : 1);
+    }
+    if (!rt.ftp_expect || (rt.dns_tunnel_sig && !rt.dns_tunnel)) {
+        fprintf(stderr, "leakwatch: out of memory\n");
+        lw_ftp_expect_free(rt.ftp_expect);
+        lw_dns_tunnel_free(rt.dns_tunnel);
+        lw_output_close(out);
+        return 1;
+    }
+
     lw_run_params rp = {
         .reads = o->reads,
         .n_reads = o->n_reads,
@@ -300,6 +322,8 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
     };
     lw_install_signal_handlers();
     rc = lw_sensor_run(&rt, &rp);
+    lw_ftp_expect_free(rt.ftp_expect);
+    lw_dns_tunnel_free(rt.dns_tunnel);
     lw_output_close(out);
     if (o->pidfile) unlink(o->pidfile);
     return rc;

@@ -39,6 +39,8 @@ typedef struct lw_flow_summary {
     uint32_t max_values;      /* distinct values listed per entry */
     bool reveal;              /* also list the values themselves */
     const lw_flow_meta *meta; /* classification (NULL: none) */
+    const char *ftp_command;  /* an FTP data connection: what it carried (NULL: not one) */
+    const char *ftp_filename;
 } lw_flow_summary;
 
 /* "egress" or "ingress" for direction dir of a flow. */
@@ -59,12 +61,22 @@ typedef struct lw_alert_info {
     const lw_flow_meta *meta;       /* classification so far (NULL: none) */
     const lw_signature *volume_sig; /* a volume alert: this signature (hit is NULL) */
     uint64_t egress_bytes;          /* volume alerts: the flow's egress bytes */
+    const char *filename;           /* fileinfo.filename: the part's file name (NULL: none) */
+    const char *ftp_command;        /* ftp {command, filename}: an FTP data connection */
+    const char *ftp_filename;
+    /* dns_tunnel alerts (volume_sig is the dns_tunnel signature) */
+    const char *dns_rrname;
+    const char *tunnel_domain;
+    uint32_t tunnel_names;
 } lw_alert_info;
 
 void lw_event_alert(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_alert_info *a);
 
 /* A complete `flow` event line for a flow that ended. */
 void lw_event_flow(lw_json *j, const lw_flow *f, const lw_flow_summary *s, const char *sensor);
+
+/* ftp {command, filename} of an FTP data connection (nothing when command is NULL). */
+void lw_event_ftp(lw_json *j, const char *command, const char *filename);
 
 /* A complete `error` event line. file may be NULL; packet 0 = not applicable; flow_id 0 = none. */
 void lw_event_error(lw_json *j, uint64_t ts_usec, const char *sensor, const char *kind,

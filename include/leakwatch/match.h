@@ -60,7 +60,7 @@ typedef struct lw_match_worker lw_match_worker;
 typedef struct lw_match_stream lw_match_stream;
 
 typedef struct lw_matcher_info {
-    size_t content_sigs, volume_sigs;
+    size_t content_sigs, volume_sigs, dns_tunnel_sigs;
     size_t per_category[LW_CAT__COUNT];
     size_t db_bytes;        /* streaming database */
     size_t confirm_bytes;   /* the per-signature block databases that find starts */

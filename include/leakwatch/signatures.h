@@ -23,7 +23,9 @@
 #include "leakwatch/config.h"
 #include "leakwatch/validate.h"
 
-typedef enum lw_sig_kind { LW_SIG_CONTENT = 0, LW_SIG_VOLUME } lw_sig_kind;
+/* content: a regex over the bytes; volume: egress bytes of a flow to an app or host;
+ * dns_tunnel: long random query names under one domain from one host (dns_query.h). */
+typedef enum lw_sig_kind { LW_SIG_CONTENT = 0, LW_SIG_VOLUME, LW_SIG_DNS_TUNNEL } lw_sig_kind;
 
 typedef enum lw_category {
     LW_CAT_VIN = 0,
@@ -78,6 +80,9 @@ typedef struct lw_signature {
     /* volume signatures */
     lw_strlist apps, hosts;
     uint64_t min_egress_bytes;
+
+    /* dns_tunnel signatures (threshold and min_entropy as above) */
+    uint32_t min_length; /* characters of the name before its registered domain */
 
     /* where it was defined, for errors */
     char *file;

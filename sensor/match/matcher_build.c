@@ -368,10 +368,12 @@ static void fill_info(lw_matcher *m)
     for (size_t i = 0; i < m->sigs->n; i++) {
         const lw_signature *g = &m->sigs->v[i];
         in->per_category[g->category]++;
-        if (g->kind == LW_SIG_VOLUME)
+        if (g->kind == LW_SIG_CONTENT)
+            in->content_sigs++;
+        else if (g->kind == LW_SIG_VOLUME)
             in->volume_sigs++;
         else
-            in->content_sigs++;
+            in->dns_tunnel_sigs++;
     }
     size_t sz = 0;
     if (m->db && hs_database_size(m->db, &sz) == HS_SUCCESS) in->db_bytes = sz;

@@ -25,7 +25,7 @@
 static const char *const category_names[LW_CAT__COUNT] = {
     "vin", "customer_id", "access_key", "pii", "location", "exfil_volume", "custom"};
 static const char *const severity_names[LW_SEV__COUNT] = {"low", "medium", "high", "critical"};
-static const char *const kind_names[] = {"content", "volume"};
+static const char *const kind_names[] = {"content", "volume", "dns_tunnel"};
 
 const char *lw_category_name(lw_category c)
 {
@@ -217,6 +217,7 @@ static const lw_yaml_field signature_fields[] = {
     {.name = "app", .type = LW_F_FN, .fn = fn_app},
     {.name = "hosts", .type = LW_F_FN, .fn = fn_hosts},
     {.name = "min_egress_bytes", .type = LW_F_U64, .offset = OFF(min_egress_bytes), 1, UINT64_MAX},
+    {.name = "min_length", .type = LW_F_U32, .offset = OFF(min_length), 1, 253},
 };
 
 /* Checks that span keys, once the whole signature is read. */
@@ -235,6 +236,20 @@ static int check_signature(lw_yaml_ctx *x, const yaml_node_t *at, lw_signature *
         return lw_yaml_fail(x, at,
                             "signature %u has no severity (add severity: low, medium, high or "
                             "critical)",
+                            (unsigned)g->id);
+    if (g->kind == LW_SIG_DNS_TUNNEL) {
+        if (g->regex || g->hook || g->validator || g->context_keywords.n || g->apps.n ||
+            g->hosts.n || g->min_egress_bytes)
+            return lw_yaml_fail(x, at,
+                                "signature %u: a dns_tunnel signature has only min_length, "
+                                "min_entropy and threshold (remove the others)",
+                                (unsigned)g->id);
+        if (!g->min_length) g->min_length = 40;
+        if (g->min_entropy <= 0) g->min_entropy = 3.5;
+        return 0;
+    }
+    if (g->min_length)
+        return lw_yaml_fail(x, at, "signature %u: min_length belongs to kind: dns_tunnel",
                             (unsigned)g->id);
     if (g->kind == LW_SIG_VOLUME) {
         if (g->regex || g->hook || g->validator || g->context_keywords.n || g->min_entropy > 0)

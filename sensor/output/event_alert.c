@@ -49,6 +49,19 @@ void lw_event_alert(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_a
             lw_json_strn(j, a->hit->value, a->hit->len);
         }
         lw_json_object_end(j);
+    } else if (g->kind == LW_SIG_DNS_TUNNEL) {
+        if (a->dns_rrname) {
+            lw_json_key(j, "dns");
+            lw_json_object_begin(j);
+            lw_json_kv_str(j, "rrname", a->dns_rrname);
+            lw_json_object_end(j);
+        }
+        lw_json_key(j, "tunnel");
+        lw_json_object_begin(j);
+        lw_json_kv_str(j, "domain", a->tunnel_domain ? a->tunnel_domain : "");
+        lw_json_kv_u64(j, "names", a->tunnel_names);
+        lw_json_kv_u64(j, "threshold", g->threshold);
+        lw_json_object_end(j);
     } else {
         lw_json_key(j, "volume");
         lw_json_object_begin(j);
@@ -56,6 +69,13 @@ void lw_event_alert(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_a
         lw_json_kv_u64(j, "threshold", g->min_egress_bytes);
         lw_json_object_end(j);
     }
+    if (a->filename) {
+        lw_json_key(j, "fileinfo"); /* as Suricata EVE's fileinfo */
+        lw_json_object_begin(j);
+        lw_json_kv_str(j, "filename", a->filename);
+        lw_json_object_end(j);
+    }
+    lw_event_ftp(j, a->ftp_command, a->ftp_filename);
 
     if (a->pcap_file || a->pcap_packet) {
         lw_json_key(j, "pcap");

@@ -187,3 +187,13 @@ void lw_event_error(lw_json *j, uint64_t ts_usec, const char *sensor, const char
     lw_json_object_end(j);
     lw_json_end_line(j);
 }
+
+void lw_event_ftp(lw_json *j, const char *command, const char *filename)
+{
+    if (!command) return;
+    lw_json_key(j, "ftp");
+    lw_json_object_begin(j);
+    lw_json_kv_str(j, "command", command);
+    if (filename && filename[0]) lw_json_kv_str(j, "filename", filename);
+    lw_json_object_end(j);
+}

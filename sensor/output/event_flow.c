@@ -98,6 +98,7 @@ void lw_event_flow(lw_json *j, const lw_flow *f, const lw_flow_summary *s, const
     lw_json_kv_u64(j, "egress_bytes", s->egress_bytes);
     lw_json_object_end(j);
     if (f->proto == 6) write_tcp(j, f);
+    lw_event_ftp(j, s->ftp_command, s->ftp_filename);
     write_dlp(j, s);
     lw_json_object_end(j);
     lw_json_end_line(j);

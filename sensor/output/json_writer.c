@@ -5,6 +5,7 @@
  * String escaping guarantees valid UTF-8 output for arbitrary wire bytes.
  */
 #include "leakwatch/json.h"
+#include "leakwatch/utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -103,34 +104,6 @@ void lw_json_array_end(lw_json *j)
     close_level(j, ']');
 }
 
-/* Length of the valid UTF-8 sequence starting at s (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF), or 0 if the bytes there are not valid UTF-8. */
-static size_t utf8_seq_len(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return len;
-}
-
 size_t lw_json_escape(const uint8_t *s, size_t n, char *out, size_t outcap)
 {
     static const char hex[] = "0123456789abcdef";
@@ -154,7 +127,7 @@ size_t lw_json_escape(const uint8_t *s, size_t n, char *out, size_t outcap)
             EMIT(c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
             i++;
         } else {
-            size_t l = c >= 0x80 ? utf8_seq_len(s + i, n - i) : 0;
+            size_t l = c >= 0x80 ? lw_utf8_seq(s + i, n - i, false) : 0;
             if (l > 1) {
                 for (size_t k = 0; k < l; k++) EMIT((char)s[i + k]);
                 i += l;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ftp_steer.h"
 #include "spsc_ring.h"
 
 LW_COUNTER_NAMES(dispatch, DISPATCH, LW_DISPATCH_COUNTERS)
@@ -32,6 +33,7 @@ struct lw_dispatch {
     int n;
     bool block;
     lw_worker_slot *slots;
+    lw_ftp_steer *ftp; /* FTP data connections to their control flow's worker (n > 1) */
     lw_dispatch_counters counters;
 };
 
@@ -90,6 +92,7 @@ lw_dispatch *lw_dispatch_new(lw_runtime *rt, int nworkers, bool block)
         lw_worker_slot *s = &d->slots[i];
         if (!lw_worker_init(&s->worker, i, rt)) goto fail;
         if (d->n == 1) continue; /* inline on the capture thread */
+        if (!d->ftp && !(d->ftp = lw_ftp_steer_new())) goto fail;
         s->ring = lw_ring_new(RING_BYTES);
         if (!s->ring || pthread_create(&s->thread, NULL, worker_main, s) != 0) goto fail;
         s->started = true;
@@ -101,13 +104,27 @@ fail:
     return NULL;
 }
 
+/* DNS over UDP goes by the client's address alone: the DNS-tunnel count of one host then
+ * grows on one worker, in packet order, whatever the number of workers. */
+static uint32_t dns_client_hash(const lw_packet *p)
+{
+    if (p->proto != 17 || (p->dport == 53) == (p->sport == 53)) return p->flow_hash;
+    const lw_addr *client = p->dport == 53 ? &p->src : &p->dst;
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < (p->ip_version == 4 ? 4 : 16); i++) h = (h ^ client->b[i]) * 16777619u;
+    return h ^ h >> 15;
+}
+
 void lw_dispatch_packet(lw_dispatch *d, const lw_packet *p)
 {
     if (d->n == 1) {
         lw_worker_packet(&d->slots[0].worker, p);
         return;
     }
-    lw_worker_slot *s = &d->slots[p->flow_hash % (uint32_t)d->n];
+    int worker = (int)(dns_client_hash(p) % (uint32_t)d->n);
+    worker = lw_ftp_steer_route(d->ftp, p, worker, &d->counters.c[LW_DISPATCH_ftp_steered],
+                                &d->counters.c[LW_DISPATCH_ftp_steer_full]);
+    lw_worker_slot *s = &d->slots[worker];
     pkt_rec h = {.p = *p, .l3_len = p->l3_len};
     const uint8_t *end = p->l3 + p->l3_len;
     bool payload_inside = p->payload >= p->l3 && p->payload + p->payload_len <= end;
@@ -191,5 +208,6 @@ void lw_dispatch_free(lw_dispatch *d)
         lw_ring_free(d->slots[i].ring);
     }
     free(d->slots);
+    lw_ftp_steer_free(d->ftp);
     free(d);
 }

@@ -13,10 +13,12 @@
 #include "worker.h"
 
 #define LW_DISPATCH_COUNTERS(X, P)                                                                 \
-    X(P, queued)      /* packets copied to a worker ring */                                        \
-    X(P, queue_drops) /* packets dropped at a full ring (live capture only) */                     \
-    X(P, oversize)    /* packets larger than a ring record can hold (counted, not inspected) */    \
-    X(P, ticks)       /* packet-time ticks broadcast */
+    X(P, queued)         /* packets copied to a worker ring */                                     \
+    X(P, queue_drops)    /* packets dropped at a full ring (live capture only) */                  \
+    X(P, oversize)       /* packets larger than a ring record can hold (counted, not inspected) */ \
+    X(P, ticks)          /* packet-time ticks broadcast */                                         \
+    X(P, ftp_steered)    /* packets of FTP data connections sent to their control flow's worker */ \
+    X(P, ftp_steer_full) /* FTP announcements the steering table had no slot for */
 LW_COUNTER_BLOCK(dispatch, DISPATCH, LW_DISPATCH_COUNTERS)
 
 typedef struct lw_dispatch lw_dispatch;

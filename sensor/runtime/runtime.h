@@ -12,6 +12,8 @@
 
 #include "leakwatch/cidr.h"
 #include "leakwatch/config.h"
+#include "leakwatch/dns_query.h"
+#include "leakwatch/ftp.h"
 #include "leakwatch/fingerprint.h"
 #include "leakwatch/flow.h"
 #include "leakwatch/match.h"
@@ -42,6 +44,13 @@ typedef struct lw_runtime {
     bool classify;                  /* classify flows with nDPI */
     const lw_signature *const *volume_sigs; /* kind: volume signatures (at most 64) */
     size_t n_volume;
+
+    /* application-layer decoding (decode.*) */
+    bool decode_http, decode_smtp, decode_base64;
+    uint64_t max_decoded_bytes;         /* per flow direction */
+    lw_ftp_expect_table *ftp_expect;    /* announced FTP data connections, all workers */
+    const lw_signature *dns_tunnel_sig; /* kind: dns_tunnel (NULL: none) */
+    lw_dns_tunnel *dns_tunnel;          /* its table, all workers */
 } lw_runtime;
 
 #endif

@@ -18,6 +18,7 @@ void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw
     memset(&t->worker, 0, sizeof(t->worker));
     memset(&t->match, 0, sizeof(t->match));
     memset(&t->classify, 0, sizeof(t->classify));
+    memset(&t->app, 0, sizeof(t->app));
     memset(t->proto_pkts, 0, sizeof(t->proto_pkts));
     memset(t->proto_bytes, 0, sizeof(t->proto_bytes));
     t->names = NULL;
@@ -27,6 +28,7 @@ void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw
         LW_COUNTERS_ADD(&t->flow, lw_flow_table_counters(w->flows));
         LW_COUNTERS_ADD(&t->reasm, &w->reasm.counters);
         LW_COUNTERS_ADD(&t->worker, &w->counters);
+        lw_app_counters_add(&t->app, &w->app);
         if (w->match) LW_COUNTERS_ADD(&t->match, lw_match_worker_counters(w->match));
         if (w->cls) {
             LW_COUNTERS_ADD(&t->classify, lw_classifier_counters(w->cls));
@@ -111,6 +113,19 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     }
     lw_json_object_end(j);
 
+    /* application layers: what each decoder read, decoded, and could not */
+    lw_json_key(j, "app");
+    lw_json_object_begin(j);
+    BLOCK(j, "layer", layer, &t->app.layer);
+    BLOCK(j, "http", http, &t->app.http);
+    BLOCK(j, "decompress", decomp, &t->app.decomp);
+    BLOCK(j, "mime", mime, &t->app.mime);
+    BLOCK(j, "codec", codec, &t->app.codec);
+    BLOCK(j, "derive", derive, &t->app.derive);
+    BLOCK(j, "ftp", ftp, &t->app.ftp);
+    BLOCK(j, "dns", dns, &t->app.dns);
+    lw_json_object_end(j);
+
     lw_json_key(j, "detect");
     lw_json_object_begin(j);
     lw_json_kv_u64(j, "alerts", t->worker.c[LW_WORKER_alerts]);
@@ -122,7 +137,8 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     /* +1: this stats event itself */
     lw_json_kv_u64(j, "events_written", t->events_written + 1);
     lw_json_kv_u64(j, "write_errors", t->output_errors);
-    lw_json_kv_u64(j, "error_events", t->error_events);
+    /* input errors of the run, and guard errors about flows */
+    lw_json_kv_u64(j, "error_events", t->error_events + t->worker.c[LW_WORKER_error_events]);
     lw_json_object_end(j);
 
     lw_json_object_end(j);

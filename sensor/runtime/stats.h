@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "app_layer.h"
 #include "dispatch.h"
 #include "leakwatch/capture.h"
 #include "leakwatch/decode.h"
@@ -29,6 +30,7 @@ typedef struct lw_stats_totals {
     lw_worker_counters worker;
     lw_match_counters match;
     lw_classify_counters classify;
+    lw_app_counters app;
     uint64_t proto_pkts[LW_CLASSIFY_MAX_PROTO], proto_bytes[LW_CLASSIFY_MAX_PROTO];
     const lw_classifier *names; /* a worker's nDPI module, for protocol names (NULL: none) */
     uint64_t events_written, output_errors;

@@ -6,7 +6,7 @@
  * every inspected direction to its match stream (opened when the direction first carries
  * bytes to inspect, so idle and ingress-only flows cost nothing) and writes --dump-streams.
  */
-#include "worker.h"
+#include "worker_private.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -19,24 +19,9 @@
 #include "leakwatch/events.h"
 #include "leakwatch/http_request.h"
 #include "leakwatch/smtp.h"
+#include "leakwatch/ftp.h"
 
 LW_COUNTER_NAMES(worker, WORKER, LW_WORKER_COUNTERS)
-
-/* Worker-owned state of one flow (lw_flow.user). */
-typedef struct lw_flow_ctx {
-    uint8_t egress_mask;  /* bit d: direction d carries bytes from home_net to outside */
-    uint8_t inspect_mask; /* bit d: direction d is scanned (--inspect) */
-    uint8_t allow_mask;   /* bit d: direction d goes to an allowlisted destination */
-    uint8_t tried_mask;   /* bit d: a match stream was opened (or refused) for direction d */
-    uint64_t egress_bytes;
-    uint64_t udp_offset[2];
-    lw_match_stream *ms[2]; /* per direction, opened lazily */
-    lw_flow_dlp dlp;        /* validated matches */
-    lw_flow_class cls;      /* nDPI classification and metadata */
-    bool name_allowlisted;  /* its SNI / Host is in allowlist.destinations */
-    uint64_t vol_match;     /* bit i: volume signature i applies to this flow */
-    uint64_t vol_fired;     /* bit i: it alerted */
-} lw_flow_ctx;
 
 static bool in_home(const lw_runtime *rt, uint8_t ipv, const lw_addr *a)
 {
@@ -59,24 +44,38 @@ static lw_flow_ctx *flow_ctx_new(lw_worker *w, lw_flow *f)
     return c;
 }
 
-/* A validated value in direction dir of flow f: record it, alert when it reaches the
- * signature's threshold. */
-typedef struct hit_ctx {
-    lw_worker *w;
-    lw_flow *f;
-    int dir;
-    const char *layer;
-} hit_ctx;
-
 static void write_event(lw_worker *w);
 static void classified(lw_worker *w, lw_flow *f, lw_flow_ctx *c);
 
-static void on_hit(void *user, const lw_match_hit *hit)
+void lw_worker_alert(lw_worker *w, uint64_t ts_usec, const lw_alert_info *a)
 {
-    hit_ctx *h = user;
+    lw_event_alert(&w->json, ts_usec, w->rt->sensor_name, a);
+    write_event(w);
+    w->counters.c[LW_WORKER_alerts]++;
+}
+
+void lw_worker_error(lw_worker *w, const lw_flow *f, const char *kind, const char *message)
+{
+    const lw_packet *p = w->packet;
+    const char *file = p && p->file_idx < w->rt->n_inputs ? w->rt->input_names[p->file_idx] : NULL;
+    lw_event_error(&w->json, p ? p->ts_usec : f->last_usec, w->rt->sensor_name, kind, message, file,
+                   p ? p->pkt_num : 0, f->flow_id);
+    write_event(w);
+    w->counters.c[LW_WORKER_error_events]++;
+}
+
+/* A validated value in direction dir of flow f: record it, alert when it reaches the
+ * signature's threshold. */
+void lw_worker_on_hit(void *user, const lw_match_hit *hit)
+{
+    lw_hit_ctx *h = user;
     lw_worker *w = h->w;
     lw_flow_ctx *c = h->f->user;
     if (c->name_allowlisted) return; /* counted with the flow */
+    const char *layer = h->layer, *filename = h->filename;
+    uint32_t msg = h->msg;
+    if (!layer) layer = lw_app_raw_label(h->f, h->dir, hit->offset, &filename, &msg);
+    if (lw_app_seen(w, h->f, h->dir, hit, msg)) return; /* counted in another layer */
     lw_dlp_entry *e = NULL;
     const lw_dlp_value *val = NULL;
     lw_dlp_outcome o =
@@ -84,6 +83,9 @@ static void on_hit(void *user, const lw_match_hit *hit)
     if (o == LW_DLP_NOMEM) w->counters.c[LW_WORKER_dlp_nomem]++;
     if (o != LW_DLP_ALERT) return;
     const lw_match_tag *t = &hit->tag;
+    char ftp_cmd[8], ftp_file[256];
+    lw_ftp_transfer *xfer = lw_app_ftp_transfer(h->f);
+    if (xfer) lw_ftp_transfer_get(xfer, ftp_cmd, ftp_file);
     lw_alert_info a = {
         .flow = h->f,
         .dir = h->dir,
@@ -91,22 +93,20 @@ static void on_hit(void *user, const lw_match_hit *hit)
         .hit = hit,
         .value = val,
         .distinct = e->distinct,
-        .layer = h->layer,
+        .layer = layer,
         .pcap_file =
             t->packet && t->file_idx < w->rt->n_inputs ? w->rt->input_names[t->file_idx] : NULL,
         .pcap_packet = t->packet,
         .reveal = w->rt->reveal,
         .meta = &c->cls.meta,
+        .filename = filename,
+        .ftp_command = xfer ? (ftp_cmd[0] ? ftp_cmd : "unknown") : NULL,
+        .ftp_filename = xfer ? ftp_file : NULL,
     };
-    lw_event_alert(&w->json, t->ts_usec ? t->ts_usec : h->f->last_usec, w->rt->sensor_name, &a);
-    write_event(w);
-    w->counters.c[LW_WORKER_alerts]++;
+    lw_worker_alert(w, t->ts_usec ? t->ts_usec : h->f->last_usec, &a);
 }
 
-/* The match stream of an inspected direction, opened on its first bytes; NULL if the
- * direction is not scanned. Its memory counts against the reassembly memcap. */
-/* A match stream charged to the memcap; NULL (counted) if the cap or memory says no. */
-static lw_match_stream *open_charged(lw_worker *w, uint64_t offset)
+lw_match_stream *lw_worker_stream_open(lw_worker *w, uint64_t offset)
 {
     uint64_t cost = lw_matcher_get_info(w->rt->matcher)->stream_bytes;
     if (!lw_reasm_mem_charge(&w->reasm, cost)) {
@@ -116,6 +116,12 @@ static lw_match_stream *open_charged(lw_worker *w, uint64_t offset)
     lw_match_stream *ms = lw_match_stream_open(w->match, offset);
     if (!ms) lw_reasm_mem_release(&w->reasm, cost);
     return ms;
+}
+
+void lw_worker_stream_close(lw_worker *w, lw_match_stream *ms, lw_hit_ctx *h)
+{
+    lw_match_stream_close(w->match, ms, lw_worker_on_hit, h);
+    lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(w->rt->matcher)->stream_bytes);
 }
 
 /* The match stream of an inspected direction, opened on its first bytes; NULL if the
@@ -134,22 +140,21 @@ static lw_match_stream *match_stream(lw_worker *w, lw_flow_ctx *c, int dir, uint
     }
     if (!w->match) return NULL;
     if (datagram) {
-        if (!w->dgram) w->dgram = open_charged(w, offset);
+        if (!w->dgram) w->dgram = lw_worker_stream_open(w, offset);
         return w->dgram;
     }
     if (c->ms[dir] || (c->tried_mask >> dir & 1)) return c->ms[dir];
     c->tried_mask |= (uint8_t)(1u << dir);
-    return c->ms[dir] = open_charged(w, offset);
+    return c->ms[dir] = lw_worker_stream_open(w, offset);
 }
 
 static void match_stream_close(lw_worker *w, lw_flow *f, int dir)
 {
     lw_flow_ctx *c = f->user;
     if (!c || !c->ms[dir]) return;
-    hit_ctx h = {w, f, dir, f->proto == 6 ? "tcp.stream" : "udp.payload"};
-    lw_match_stream_close(w->match, c->ms[dir], on_hit, &h);
+    lw_hit_ctx h = {.w = w, .f = f, .dir = dir};
+    lw_worker_stream_close(w, c->ms[dir], &h);
     c->ms[dir] = NULL;
-    lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(w->rt->matcher)->stream_bytes);
 }
 
 /* --dump-streams: DIR/<flow_id>.ts|tc holds the reassembled bytes, .gaps one line per hole. */
@@ -183,24 +188,29 @@ static void stream_data(void *user, void *flow, int dir, uint64_t offset, const 
     /* the first request as sent: nDPI's url lost ports and IPv6 literals */
     if (c && dir == 0 && offset == 0 && f->proto == 6 && lw_classify_is_http(&c->cls.meta))
         http_first_request(&c->cls.meta, data, len);
-    /* read from the first byte: the client's EHLO often comes before nDPI names SMTP */
-    bool smtp_port = f->dst_port == 25 || f->dst_port == 587 || f->dst_port == 2525;
-    if (c && dir == 0 && f->proto == 6 &&
-        (lw_classify_is_smtp(&c->cls.meta) || (smtp_port && !c->cls.meta.done))) {
-        lw_flow_meta *m = &c->cls.meta;
-        if (!m->smtp && !(m->smtp = lw_smtp_new())) w->counters.c[LW_WORKER_flow_ctx_failed]++;
-        if (m->smtp) lw_smtp_client_bytes(m->smtp, data, len);
-    }
+    bool datagram = f->proto != 6;
+    /* decoders first: they label the raw bytes the scan below may report */
+    if (c && !datagram) lw_app_data(w, f, dir, offset, data, len);
     if (c && (c->inspect_mask >> dir & 1)) w->counters.c[LW_WORKER_inspect_bytes] += len;
     if (w->rt->dump_dir) dump_append(w, f, dir, "", data, len);
-    bool datagram = f->proto != 6;
+    if (c && !datagram && !lw_app_raw_wanted(f, dir)) {
+        /* STARTTLS: what follows is encrypted, inspection of the flow ends */
+        match_stream_close(w, f, 0);
+        match_stream_close(w, f, 1);
+        c->tried_mask = 3;
+        return;
+    }
+    if (datagram && !++w->dgram_msg) w->dgram_msg = 1; /* each datagram is a message */
+    /* a DNS query name first: a value inside one label is reported as dns.query */
+    if (c && datagram) lw_app_datagram(w, f, dir, data, len);
     lw_match_stream *ms = c ? match_stream(w, c, dir, offset, len, datagram) : NULL;
     if (ms) {
-        hit_ctx h = {w, f, dir, datagram ? "udp.payload" : "tcp.stream"};
+        lw_hit_ctx h = {.w = w, .f = f, .dir = dir, .layer = datagram ? "udp.payload" : NULL};
+        if (datagram) h.msg = w->dgram_msg;
         /* a datagram is a message of its own: nothing spans two */
-        if (datagram) lw_match_stream_boundary(w->match, ms, offset, on_hit, &h);
-        lw_match_stream_data(w->match, ms, offset, data, len, on_hit, &h);
-        if (datagram) lw_match_stream_boundary(w->match, ms, offset + len, on_hit, &h);
+        if (datagram) lw_match_stream_boundary(w->match, ms, offset, lw_worker_on_hit, &h);
+        lw_match_stream_data(w->match, ms, offset, data, len, lw_worker_on_hit, &h);
+        if (datagram) lw_match_stream_boundary(w->match, ms, offset + len, lw_worker_on_hit, &h);
     }
 }
 
@@ -209,10 +219,10 @@ static void stream_gap(void *user, void *flow, int dir, uint64_t offset, uint64_
     lw_worker *w = user;
     lw_flow *f = flow;
     lw_flow_ctx *c = f->user;
-    if (c && dir == 0 && c->cls.meta.smtp) lw_smtp_gap(c->cls.meta.smtp);
+    if (c) lw_app_gap(w, f, dir);
     if (c && c->ms[dir]) {
-        hit_ctx h = {w, f, dir, "tcp.stream"};
-        lw_match_stream_gap(w->match, c->ms[dir], offset + len, on_hit, &h);
+        lw_hit_ctx h = {.w = w, .f = f, .dir = dir};
+        lw_match_stream_gap(w->match, c->ms[dir], offset + len, lw_worker_on_hit, &h);
     }
     if (w->rt->dump_dir) {
         char line[64];
@@ -242,8 +252,13 @@ static void flow_ended(void *user, lw_flow *f)
         lw_reasm_flush(&w->reasm, &f->stream[0], f, 0);
         lw_reasm_flush(&w->reasm, &f->stream[1], f, 1);
     }
+    lw_app_dir_end(w, f, 0);
+    lw_app_dir_end(w, f, 1);
     match_stream_close(w, f, 0);
     match_stream_close(w, f, 1);
+    char ftp_cmd[8] = "", ftp_file[256] = "";
+    lw_ftp_transfer *xfer = lw_app_ftp_transfer(f);
+    if (xfer) lw_ftp_transfer_get(xfer, ftp_cmd, ftp_file);
     bool log = w->rt->flows_mode == LW_FLOWS_ALL || (w->rt->flows_mode == LW_FLOWS_ALERTED && c &&
                                                      (lw_dlp_any_alerted(&c->dlp) || c->vol_fired));
     if (log) {
@@ -254,10 +269,13 @@ static void flow_ended(void *user, lw_flow *f)
             .max_values = w->rt->max_values,
             .reveal = w->rt->reveal,
             .meta = c ? &c->cls.meta : NULL,
+            .ftp_command = xfer ? (ftp_cmd[0] ? ftp_cmd : "unknown") : NULL,
+            .ftp_filename = xfer ? ftp_file : NULL,
         };
         lw_event_flow(&w->json, f, &s, w->rt->sensor_name);
         write_event(w);
     }
+    lw_app_flow_free(w, f);
     if (c) {
         const lw_flow_meta *m = &c->cls.meta;
         uint16_t id = m->done ? (m->master ? m->master : m->app) : 0;
@@ -321,9 +339,7 @@ static void volume_check(lw_worker *w, lw_flow *f, lw_flow_ctx *c)
             .volume_sig = g,
             .egress_bytes = c->egress_bytes,
         };
-        lw_event_alert(&w->json, p ? p->ts_usec : f->last_usec, w->rt->sensor_name, &a);
-        write_event(w);
-        w->counters.c[LW_WORKER_alerts]++;
+        lw_worker_alert(w, p ? p->ts_usec : f->last_usec, &a);
         w->counters.c[LW_WORKER_volume_alerts]++;
     }
 }
@@ -358,6 +374,7 @@ bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
     lw_stream_sink sink = {.on_data = stream_data, .on_gap = stream_gap, .user = w};
     lw_reasm_ctx_init(&w->reasm, &rt->reasm_cfg, &rt->reasm_mem, &sink);
     w->flows = lw_flow_table_new(&rt->flow_cfg, flow_ended, w);
+    w->pool.cap = LW_DECOMP_POOL_DEFAULT;
     if (rt->matcher && !(w->match = lw_match_worker_new(rt->matcher))) return false;
     if (rt->classify && !(w->cls = lw_classifier_new())) return false;
     return w->flows != NULL;
@@ -385,8 +402,11 @@ static void tcp_packet(lw_worker *w, lw_flow *f, int dir, const lw_packet *p)
     /* a direction whose bytes are all delivered up to its FIN is done: what waited for more
      * bytes is decided with this packet (not at the flow's end), and its memory goes back */
     lw_flow_ctx *c = f->user;
-    for (int d = 0; c && d < 2; d++)
-        if (c->ms[d] && lw_reasm_complete(&f->stream[d])) match_stream_close(w, f, d);
+    for (int d = 0; c && d < 2; d++) {
+        if (!lw_reasm_complete(&f->stream[d])) continue;
+        if (c->app) lw_app_dir_end(w, f, d);
+        if (c->ms[d]) match_stream_close(w, f, d);
+    }
 }
 
 void lw_worker_packet(lw_worker *w, const lw_packet *p)
@@ -402,7 +422,12 @@ void lw_worker_packet(lw_worker *w, const lw_packet *p)
     lw_flow *f = lw_flow_packet(w->flows, p, &dir);
     if (!f) return;
     lw_flow_ctx *c = f->user;
-    if (!c && !(c = f->user = flow_ctx_new(w, f))) w->counters.c[LW_WORKER_flow_ctx_failed]++;
+    if (!c) {
+        if ((c = f->user = flow_ctx_new(w, f)))
+            lw_app_flow_start(w, f);
+        else
+            w->counters.c[LW_WORKER_flow_ctx_failed]++;
+    }
     if (c && w->cls && lw_classify_packet(w->cls, &c->cls, p)) classified(w, f, c);
     if (c && (c->egress_mask >> dir & 1)) {
         c->egress_bytes += p->payload_len;

@@ -6,6 +6,7 @@
 #ifndef LW_WORKER_H
 #define LW_WORKER_H
 
+#include "app_layer.h"
 #include "leakwatch/counters.h"
 #include "leakwatch/classify.h"
 #include "leakwatch/json.h"
@@ -29,7 +30,8 @@
     X(P, allowlisted_directions) /* inspected directions to allowlisted destinations */            \
     X(P, allowlisted_bytes)      /* bytes of those directions, not scanned */                      \
     X(P, allowlisted_by_name)    /* flows whose TLS SNI / HTTP Host is an allowlisted name */      \
-    X(P, volume_alerts)          /* alerts of kind: volume signatures */
+    X(P, volume_alerts)          /* alerts of kind: volume signatures */                           \
+    X(P, error_events)           /* error events about flows (decoding guards) */
 LW_COUNTER_BLOCK(worker, WORKER, LW_WORKER_COUNTERS)
 
 typedef struct lw_worker {
@@ -46,6 +48,13 @@ typedef struct lw_worker {
     /* packets and bytes of ended flows by app_proto (nDPI id; 0 = Unknown) */
     uint64_t proto_pkts[LW_CLASSIFY_MAX_PROTO], proto_bytes[LW_CLASSIFY_MAX_PROTO];
     uint64_t now_usec;
+    /* application layers */
+    lw_app_counters app;
+    lw_decomp_pool pool; /* memory of this worker's decompressors */
+    uint32_t dgram_msg;  /* datagrams scanned (each is a message for lw_app_seen) */
+#define LW_WORKER_SEEN 64
+    uint64_t seen[LW_WORKER_SEEN], seen_flow[LW_WORKER_SEEN]; /* recent (value, message) */
+    unsigned seen_next;
 } lw_worker;
 
 bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt);
