@@ -22,6 +22,7 @@ Captures (OUTDIR/*.pcap):
   smtp_mime           EHLO/MAIL/RCPT/DATA, multipart/mixed: RFC 2047 Subject, quoted-printable
                       text (soft line breaks, =40, a dot-stuffed line), base64 leak.csv
   smtp_bdat           BDAT chunks (BDAT n, BDAT n LAST) with a base64 attachment
+  imap_append         IMAP APPEND (base64 attachment) and MULTIAPPEND with LITERAL+
   smtp_starttls       STARTTLS after EHLO, then TLS records (values in them must not alert)
   ftp                 PASV + STOR, PORT (active, data from port 20) + STOR, EPSV + STOR
   dns_exfil           45 long random names under exfil.example.net; an AWS key split over labels
@@ -853,6 +854,37 @@ def cap_raw_layers(m):
 # ---------------------------------------------------------------------------------------------
 
 
+def cap_imap_append(m):
+    cap = new_capture("imap_append", "IMAP: LOGIN with literals (skipped), APPEND of a mail with "
+                      "a base64 passwords.txt (synchronising literal), MULTIAPPEND (LITERAL+)")
+    f = tcp_flow(m, cap, HOME_CLIENT, 143, MX)
+    key = aws_key()
+    txt = ("aws_access_key_id=%s\r\n" % key).encode()
+    bnd = "imap_b_3"
+    msg = mime_headers("backup", 'multipart/mixed; boundary="%s"' % bnd)
+    msg += ("--%s\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n--%s\r\n"
+            "Content-Type: text/plain; name=passwords.txt\r\nContent-Disposition: attachment; "
+            "filename=passwords.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            % (bnd, bnd)).encode() + b64_lines(txt, 24) + ("--%s--\r\n" % bnd).encode()
+    v = vin()
+    note = mime_headers("note", "text/plain") + ("car %s\r\n" % labelled(v)).encode()
+    f.handshake()
+    exchange(f, [(1, b"* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n"),
+                 (0, b"a1 LOGIN {5}\r\n"), (1, b"+ go ahead\r\n"),
+                 (0, b"alice {6+}\r\nsecret\r\n"), (1, b"a1 OK LOGIN completed\r\n"),
+                 (0, b"a2 APPEND Sent (\\Seen) {%d}\r\n" % len(msg)),
+                 (1, b"+ Ready for literal data\r\n"),
+                 (0, msg + b"\r\n", [9, 120]), (1, b"a2 OK APPEND completed\r\n"),
+                 (0, b"a3 APPEND Drafts {%d+}\r\n" % len(note) + note + b" {2+}\r\nhi\r\n"),
+                 (1, b"a3 OK MULTIAPPEND completed\r\n"),
+                 (0, b"a4 LOGOUT\r\n"), (1, b"* BYE\r\na4 OK LOGOUT completed\r\n")])
+    f.fin_close(first=0)
+    m.want(cap, f, 2001, key, "imap.mime.attachment/base64", text=txt, wire=msg,
+           fields={"fileinfo.filename": "passwords.txt"})
+    m.want(cap, f, 1001, v, "imap.mime.body", text=note)
+    return cap
+
+
 def write_all(outdir, sigpath):
     sigs = D.load_signatures(sigpath)
     m = Manifest(sigs)
@@ -861,7 +893,7 @@ def write_all(outdir, sigpath):
         m.notes.append("no kind: dns_tunnel signature in %s: the tunnel alert (id %d) cannot "
                        "fire" % (sigpath, TUNNEL_ID))
     builders = [cap_gzip_chunked, cap_encodings, cap_pipeline, cap_multipart, cap_forms,
-                cap_basic_auth, cap_json, cap_smtp_mime, cap_smtp_bdat, cap_smtp_starttls,
+                cap_basic_auth, cap_json, cap_smtp_mime, cap_smtp_bdat, cap_smtp_starttls, cap_imap_append,
                 cap_ftp, lambda m_: cap_dns(m_, tunnel), cap_gzip_bomb, cap_decode_limit,
                 cap_mime_depth, cap_raw_layers]
     os.makedirs(outdir, exist_ok=True)
@@ -890,7 +922,8 @@ def write_all(outdir, sigpath):
                            "app.layer.ftp_data_flows": 3, "app.layer.dns_queries_scanned": 46,
                            "app.layer.guards": 1, "app.http.basic_auth": 1,
                            "app.http.chunked_bodies": 1, "app.http.multipart_bodies": 1,
-                           "app.mime.attachments": 2, "app.mime.depth_exceeded": 1},
+                           "app.mime.attachments": 3, "app.mime.depth_exceeded": 1,
+                           "app.layer.imap_messages": 3, "app.imap.appends": 3},
                   "bomb": {"app.layer.guards": 1, "app.decompress.bodies": 1},
                   "limit": {"app.layer.guards": 1, "app.decompress.limit": 1}},
     }

@@ -51,16 +51,18 @@ typedef struct app_dir {
     int part_slot;
     uint64_t budget; /* decoded bytes this direction may still produce (max_decoded_mb) */
     lw_part_sink sink, text_sink, b64_sink;
-    lw_mime *smtp_mime; /* the mail in progress (SMTP client direction) */
+    lw_mime *smtp_mime; /* the mail in progress (SMTP DATA/BDAT or IMAP APPEND) */
+    bool imap;          /* ... read by the IMAP reader: layers "imap.mime.*" */
 } app_dir;
 
-enum app_kind { APP_UNDECIDED, APP_NONE, APP_HTTP, APP_SMTP, APP_FTP };
+enum app_kind { APP_UNDECIDED, APP_NONE, APP_HTTP, APP_SMTP, APP_IMAP, APP_FTP };
 
 struct lw_app_flow {
     enum app_kind kind;
     app_dir *d[2];
     lw_http *http;
     lw_ftp *ftp;
+    lw_imap *imap;
     lw_ftp_transfer *xfer; /* this flow is an FTP data connection */
     bool ended[2];
     bool no_raw; /* STARTTLS: nothing more is inspected */
@@ -77,6 +79,7 @@ void lw_app_counters_add(lw_app_counters *dst, const lw_app_counters *src)
     LW_COUNTERS_ADD(&dst->derive, &src->derive);
     LW_COUNTERS_ADD(&dst->ftp, &src->ftp);
     LW_COUNTERS_ADD(&dst->dns, &src->dns);
+    LW_COUNTERS_ADD(&dst->imap, &src->imap);
 }
 
 static lw_layer_counters *lc(lw_worker *w)
@@ -287,10 +290,10 @@ static void smtp_begin(void *user)
     app_dir *ad = user;
     lw_worker *w = ad->w;
     part_message(ad);
-    lc(w)->c[LW_LAYER_smtp_messages]++;
+    lc(w)->c[ad->imap ? LW_LAYER_imap_messages : LW_LAYER_smtp_messages]++;
     if (ad->smtp_mime) lw_mime_free(ad->smtp_mime);
-    ad->smtp_mime = lw_mime_new("smtp.mime", NULL, LW_MIME_DEPTH_DEFAULT, &ad->sink, &w->app.mime,
-                                &w->app.codec);
+    ad->smtp_mime = lw_mime_new(ad->imap ? "imap.mime" : "smtp.mime", NULL, LW_MIME_DEPTH_DEFAULT,
+                                &ad->sink, &w->app.mime, &w->app.codec);
     if (!ad->smtp_mime) lc(w)->c[LW_LAYER_state_failed]++;
 }
 
@@ -410,6 +413,11 @@ static bool is_smtp_flow(const lw_flow *f, const lw_flow_meta *m)
     return lw_classify_is_smtp(m) || port;
 }
 
+static bool is_imap_flow(const lw_flow *f, const lw_flow_meta *m)
+{
+    return f->dst_port == 143 || strncmp(m->protocol, "IMAP", 4) == 0;
+}
+
 static bool is_ftp_control(const lw_flow *f, const lw_flow_meta *m)
 {
     return f->dst_port == 21 || strstr(m->protocol, "FTP_CONTROL") != NULL;
@@ -443,6 +451,18 @@ static void decide(lw_worker *w, lw_flow *f, lw_app_flow *a, int dir, const uint
         }
     } else if (f->proto == 6 && is_smtp_flow(f, m)) {
         a->kind = APP_SMTP;
+    } else if (f->proto == 6 && is_imap_flow(f, m)) {
+        app_dir *ad = rt->decode_smtp ? dir_get(w, f, a, 0) : NULL;
+        lw_smtp_content content = {0};
+        if (ad) {
+            ad->imap = true;
+            content = (lw_smtp_content){
+                .begin = smtp_begin, .data = smtp_data, .end = smtp_end, .user = ad};
+        }
+        if ((a->imap = lw_imap_new(&content, &w->app.imap)))
+            a->kind = APP_IMAP;
+        else
+            lc(w)->c[LW_LAYER_state_failed]++;
     } else if (f->proto == 6 && is_ftp_control(f, m) && rt->ftp_expect) {
         lw_ftp_endpoint cli, srv;
         endpoint(&cli, f, false);
@@ -510,7 +530,7 @@ void lw_app_data(lw_worker *w, lw_flow *f, int dir, uint64_t offset, const uint8
     lw_app_flow *a = c->app;
     if (!a || a->kind == APP_UNDECIDED) {
         if (offset != 0 || (dir == 1 && f->dst_port != 21 && f->dst_port != 25 &&
-                            f->dst_port != 587 && f->dst_port != 2525))
+                            f->dst_port != 143 && f->dst_port != 587 && f->dst_port != 2525))
             return; /* decoders start at a direction's first byte (client first for HTTP) */
         if (!a && !(a = app_get(w, f))) return;
         decide(w, f, a, dir, data, len);
@@ -524,6 +544,17 @@ void lw_app_data(lw_worker *w, lw_flow *f, int dir, uint64_t offset, const uint8
         break;
     case APP_SMTP:
         if (dir == 0) smtp_client(w, f, a, data, len, offset);
+        break;
+    case APP_IMAP:
+        if (dir == 0) {
+            lw_imap_client_data(a->imap, data, len, offset);
+            if (lw_imap_tls(a->imap) && !a->no_raw) {
+                /* STARTTLS: the rest is TLS; inspection of this flow ends here */
+                a->no_raw = true;
+                lc(w)->c[LW_LAYER_imap_starttls]++;
+                lw_imap_end(a->imap);
+            }
+        }
         break;
     case APP_FTP:
         if (dir == 0)
@@ -545,6 +576,7 @@ void lw_app_gap(lw_worker *w, lw_flow *f, int dir)
         if (a->d[d]) a->d[d]->w = w, a->d[d]->f = f;
     if (a->http) lw_http_gap(a->http, dir);
     if (a->ftp) lw_ftp_gap(a->ftp, dir == 0);
+    if (a->imap && dir == 0) lw_imap_gap(a->imap);
     if (a->kind == APP_SMTP && dir == 0 && c->cls.meta.smtp) lw_smtp_gap(c->cls.meta.smtp);
 }
 
@@ -558,6 +590,7 @@ void lw_app_dir_end(lw_worker *w, lw_flow *f, int dir)
         if (a->d[d]) a->d[d]->w = w, a->d[d]->f = f;
     if (a->http) lw_http_end(a->http, dir);
     if (a->kind == APP_SMTP && dir == 0 && c->cls.meta.smtp) lw_smtp_end(c->cls.meta.smtp);
+    if (a->imap && dir == 0) lw_imap_end(a->imap);
     app_dir *ad = a->d[dir];
     if (ad) {
         smtp_end(ad);
@@ -575,6 +608,7 @@ void lw_app_flow_free(lw_worker *w, lw_flow *f)
     lw_app_dir_end(w, f, 1);
     lw_http_free(a->http);
     lw_ftp_free(a->ftp);
+    lw_imap_free(a->imap);
     lw_ftp_transfer_unref(a->xfer);
     /* the smtp command reader stays with the classification (its fields are in events) */
     if (c->cls.meta.smtp) c->cls.meta.smtp->content = (lw_smtp_content){0};

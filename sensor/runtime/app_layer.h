@@ -19,6 +19,7 @@
 #include "leakwatch/dns_query.h"
 #include "leakwatch/ftp.h"
 #include "leakwatch/http.h"
+#include "leakwatch/imap.h"
 #include "leakwatch/match.h"
 #include "leakwatch/mime.h"
 
@@ -26,6 +27,8 @@
     X(P, http_flows)            /* flows whose HTTP was decoded */                                 \
     X(P, smtp_messages)         /* mails whose content went through the MIME engine */             \
     X(P, smtp_starttls)         /* SMTP flows ended by STARTTLS: not inspected further */          \
+    X(P, imap_messages)         /* IMAP APPEND messages that went through the MIME engine */       \
+    X(P, imap_starttls)         /* IMAP flows ended by STARTTLS: not inspected further */          \
     X(P, ftp_control_flows)     /* FTP control connections read */                                 \
     X(P, ftp_data_flows)        /* data connections linked to their control connection */          \
     X(P, dns_queries_scanned)   /* DNS query names scanned as dns.query */                         \
@@ -50,6 +53,7 @@ typedef struct lw_app_counters {
     lw_derive_counters derive;
     lw_ftp_counters ftp;
     lw_dns_counters dns;
+    lw_imap_counters imap;
 } lw_app_counters;
 
 void lw_app_counters_add(lw_app_counters *dst, const lw_app_counters *src);

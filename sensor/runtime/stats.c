@@ -124,6 +124,7 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     BLOCK(j, "derive", derive, &t->app.derive);
     BLOCK(j, "ftp", ftp, &t->app.ftp);
     BLOCK(j, "dns", dns, &t->app.dns);
+    BLOCK(j, "imap", imap, &t->app.imap);
     lw_json_object_end(j);
 
     lw_json_key(j, "detect");

@@ -251,6 +251,8 @@ SHARED = {  # file -> stats counters (under stats.app) that must be > 0
     "http/zeek_http_basic-auth-with-extra-space.pcap": ["layer.http_flows"],
     "http/zeek_http_100-continue.pcap": ["layer.http_flows", "http.chunked_bodies"],
     "smtp/zeek_smtp.pcap": ["layer.smtp_messages", "mime.attachments"],
+    "mail/ndpi_imap.pcap": ["imap.commands"],
+    "mail/ndpi_imap-starttls.pcap": ["imap.starttls", "layer.imap_starttls"],
     "smtp/sv_smtp-attachment-md5.pcap": ["layer.smtp_messages", "mime.attachments"],
     "smtp/sv_mime-quoted-printable.pcap": ["layer.smtp_messages", "mime.parts"],
     "smtp/sv_smtp-rfc2231.pcap": ["layer.smtp_messages", "mime.attachments"],
