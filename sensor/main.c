@@ -18,6 +18,7 @@
 
 #include "leakwatch/cli.h"
 #include "leakwatch/config.h"
+#include "leakwatch/edm.h"
 #include "leakwatch/fingerprint.h"
 #include "leakwatch/match.h"
 #include "leakwatch/output.h"
@@ -27,6 +28,14 @@
 #define LW_MAX_VOLUME_SIGS 64  /* a bit each in the worker's per-flow masks */
 #define DNS_TUNNEL_PAIRS 65536 /* (host, domain) pairs the DNS-tunnel table tracks */
 #include "runtime/sensor_run.h"
+
+/* What the signature engine needs for one run. */
+typedef struct engine {
+    lw_sigset sigs;
+    lw_matcher *matcher;
+    lw_fp_key key;
+    lw_edm_set *edm; /* exact_match lists, NULL without */
+} engine;
 
 /* The default signature directory: the installed one, or ./signatures in a build tree. */
 static const char *default_signatures(void)
@@ -38,7 +47,9 @@ static const char *default_signatures(void)
 }
 
 /* Loads every signature path (-s, else config `signatures`, else the default directory) and
- * checks what spans config and signatures (edm:NAME must name an exact_match list). 0 or 2. */
+ * turns off edm:NAME signatures without their exact_match list. 0 or 2. */
+static void drop_unlisted_edm(const lw_config *cfg, lw_sigset *set);
+
 static int load_signatures(const lw_options *o, const lw_config *cfg, lw_sigset *set)
 {
     char err[1024];
@@ -58,21 +69,45 @@ static int load_signatures(const lw_options *o, const lw_config *cfg, lw_sigset 
                 volume, LW_MAX_VOLUME_SIGS);
         return 2;
     }
-    for (size_t i = 0; i < set->n; i++) {
-        const lw_signature *g = &set->v[i];
-        if (g->validator != LW_VALIDATE_EDM) continue;
-        bool known = false;
-        for (size_t k = 0; k < cfg->exact_match.n; k++)
-            known |= strcmp(cfg->exact_match.v[k].name, g->edm_list) == 0;
-        fprintf(stderr,
-                known ? "leakwatch: %s:%u: signature %u: validate edm:%s: Exact Data Match lists "
-                        "are not supported by this build yet (remove the signature)\n"
-                      : "leakwatch: %s:%u: signature %u: validate edm:%s names no exact_match "
-                        "list (add it under exact_match in the configuration)\n",
-                g->file, g->line, (unsigned)g->id, g->edm_list);
-        return 2;
-    }
+    drop_unlisted_edm(cfg, set);
     return 0;
+}
+
+/* An edm:NAME signature whose list is not under exact_match is off, not an error: the shipped
+ * example pack (signatures/customer-edm.example.yaml) waits for the operator's lists. One
+ * line on stderr says which, as Suricata says which rules it skipped. */
+static bool name_listed(const char *names, const char *name) /* in "a, b, c" */
+{
+    size_t n = strlen(name);
+    for (const char *p = names; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == names || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) return true;
+    return false;
+}
+
+static void drop_unlisted_edm(const lw_config *cfg, lw_sigset *set)
+{
+    char names[256] = "";
+    size_t dropped = 0, at = 0;
+    for (size_t i = 0; i < set->n;) {
+        const lw_signature *g = &set->v[i];
+        bool listed = g->validator != LW_VALIDATE_EDM;
+        for (size_t k = 0; !listed && k < cfg->exact_match.n; k++)
+            listed = strcmp(cfg->exact_match.v[k].name, g->edm_list) == 0;
+        if (listed) {
+            i++;
+            continue;
+        }
+        if (!name_listed(names, g->edm_list) && at + strlen(g->edm_list) + 3 < sizeof(names))
+            at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", at ? ", " : "",
+                                   g->edm_list);
+        dropped++;
+        lw_sigset_remove(set, i);
+    }
+    if (dropped)
+        fprintf(stderr,
+                "leakwatch: %zu edm: signature(s) off: no exact_match list named %s (see "
+                "leakwatch-edm build)\n",
+                dropped, names);
 }
 
 static long online_cpus(void)
@@ -99,9 +134,20 @@ static void print_signatures(const lw_sigset *set, const lw_matcher *m)
            in->stream_bytes, in->hs_stream_bytes, in->tail_bytes);
 }
 
-static void print_summary(const lw_config *cfg, const lw_options *o, int workers,
-                          const lw_sigset *set, const lw_matcher *m)
+static void print_edm(lw_edm_set *set)
 {
+    for (size_t i = 0; i < lw_edm_set_count(set); i++) {
+        lw_edm_set_info in;
+        lw_edm_set_get_info(set, i, &in);
+        printf("  exact_match: %s: %llu entries (%s) from %s, %zu bytes in memory\n", in.name,
+               (unsigned long long)in.entries, lw_edm_norm_name(in.norm), in.file, in.memory);
+    }
+}
+
+static void print_summary(const lw_config *cfg, const lw_options *o, int workers, const engine *e)
+{
+    const lw_sigset *set = &e->sigs;
+    const lw_matcher *m = e->matcher;
     printf("leakwatch %s: configuration OK\n", LW_VERSION);
     printf("  config:      %s\n", o->config ? o->config : "(built-in defaults)");
     printf("  sensor:      %s\n", cfg->sensor_name);
@@ -117,6 +163,7 @@ static void print_summary(const lw_config *cfg, const lw_options *o, int workers
            (unsigned long long)cfg->reassembly.memcap_mb,
            (unsigned long long)cfg->reassembly.depth_mb);
     print_signatures(set, m);
+    print_edm(e->edm);
 }
 
 static int write_pidfile(const char *path)
@@ -161,12 +208,49 @@ static int check_inputs(const lw_options *o)
     return 0;
 }
 
-/* What the signature engine needs for one run. */
-typedef struct engine {
-    lw_sigset sigs;
-    lw_matcher *matcher;
-    lw_fp_key key;
-} engine;
+static int load_key(const lw_config *cfg, lw_fp_key *key)
+{
+    char err[1024];
+    if (!lw_fp_key_load(key, cfg->output.fingerprint_key, err, sizeof(err))) {
+        fprintf(stderr, "leakwatch: output.fingerprint_key: %s\n", err);
+        return 2;
+    }
+    if (!key->random) return 0;
+    if (cfg->exact_match.n) {
+        fprintf(stderr, "leakwatch: exact_match needs output.fingerprint_key: the key its lists "
+                        "were built with (leakwatch-edm build --key)\n");
+        return 2;
+    }
+    fprintf(stderr, "leakwatch: no output.fingerprint_key: value fingerprints use a random "
+                    "per-run key (they cannot be compared across runs)\n");
+    return 0;
+}
+
+/* Opens every exact_match list and hands them to the matcher. 0, or 2 naming the list. */
+static int open_edm(const lw_config *cfg, engine *e)
+{
+    char err[1024];
+    size_t n = cfg->exact_match.n;
+    const char **names = calloc(n, sizeof(*names)), **files = calloc(n, sizeof(*files));
+    if (!names || !files) {
+        free(names);
+        free(files);
+        fprintf(stderr, "leakwatch: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        names[i] = cfg->exact_match.v[i].name;
+        files[i] = cfg->exact_match.v[i].file;
+    }
+    e->edm = lw_edm_set_open(names, files, n, &e->key, err, sizeof(err));
+    free(names);
+    free(files);
+    if (!e->edm || !lw_matcher_attach_edm(e->matcher, e->edm, err, sizeof(err))) {
+        fprintf(stderr, "leakwatch: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
 
 static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *e);
 
@@ -200,22 +284,17 @@ static int run(const lw_options *o, lw_config *cfg)
     if (!rc && (o->test_config || o->scan) &&
         (rc = lw_matcher_prepare_all(e.matcher, err, sizeof(err))))
         fprintf(stderr, "leakwatch: %s\n", err);
+    /* the key: for fingerprints when running, and for the exact_match lists (-T too) */
+    if (!rc && (!o->test_config || cfg->exact_match.n)) rc = load_key(cfg, &e.key);
+    if (!rc && cfg->exact_match.n) rc = open_edm(cfg, &e);
     if (!rc && o->test_config) {
-        print_summary(cfg, o, workers, &e.sigs, e.matcher);
+        print_summary(cfg, o, workers, &e);
     } else if (!rc) {
-        if (!lw_fp_key_load(&e.key, cfg->output.fingerprint_key, err, sizeof(err))) {
-            fprintf(stderr, "leakwatch: output.fingerprint_key: %s\n", err);
-            rc = 2;
-        } else if (e.key.random) {
-            fprintf(stderr, "leakwatch: no output.fingerprint_key: value fingerprints use a random "
-                            "per-run key (they cannot be compared across runs)\n");
-        }
-    }
-    if (!rc && !o->test_config) {
         rc = o->scan ? lw_scan_file(e.matcher, o->scan, &e.key, cfg->output.reveal, stdout)
                      : run_sensor(o, cfg, workers, &e);
     }
     lw_matcher_free(e.matcher);
+    lw_edm_set_free(e.edm);
     lw_sigset_free(&e.sigs);
     lw_fp_key_free(&e.key);
     return rc;
@@ -276,6 +355,7 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
     atomic_init(&rt.reasm_mem, 0);
     rt.matcher = lw_matcher_get_info(e->matcher)->content_sigs ? e->matcher : NULL;
     rt.fp_key = &e->key;
+    rt.edm = e->edm;
     rt.reveal = cfg->output.reveal;
     rt.max_values = cfg->output.max_values;
     rt.allow_dests =

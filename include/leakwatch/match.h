@@ -50,6 +50,8 @@
     X(P, rejected_context)   /* candidates without a context keyword before them */                \
     X(P, rejected_entropy)   /* candidates below min_entropy */                                    \
     X(P, rejected_validator) /* candidates the validator refused */                                \
+    X(P, edm_lookups)        /* candidates looked up in an Exact Data Match list */                \
+    X(P, edm_members)        /* ... that were in it (the others count in rejected_validator) */    \
     X(P, allowlisted_values) /* validated values suppressed by allow_values / allowlist.values */  \
     X(P, values_truncated)   /* values longer than the window: their last bytes were reported */   \
     X(P, validated)          /* values that passed every check */
@@ -79,6 +81,10 @@ typedef struct lw_matcher_info {
 lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_values, char *err,
                              size_t errlen, int *code);
 void lw_matcher_free(lw_matcher *m);
+/* The Exact Data Match lists edm:NAME signatures look up (must outlive the matcher). false
+ * with one line in err when a signature names a list the set does not hold. */
+struct lw_edm_set;
+bool lw_matcher_attach_edm(lw_matcher *m, struct lw_edm_set *set, char *err, size_t errlen);
 /* Compile what is otherwise compiled on first use (the databases that find a value's start),
  * so every regex is checked and -T can report their size. 0, or 2 with err as above. */
 int lw_matcher_prepare_all(lw_matcher *m, char *err, size_t errlen);
@@ -100,6 +106,10 @@ typedef struct lw_match_hit {
     uint64_t offset;    /* stream offset of the value's first byte */
     const uint8_t *value;
     uint32_t len;
+    /* edm:NAME signatures: the normalized value, which decides distinctness and the
+     * fingerprint (Foo@X and foo@x are one customer); NULL otherwise */
+    const uint8_t *norm;
+    uint32_t norm_len;
     bool truncated;
     lw_validate_extra extra;
     lw_match_tag tag; /* of the bytes that completed the value */

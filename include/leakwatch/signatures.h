@@ -97,6 +97,8 @@ typedef struct lw_sigset {
 
 void lw_sigset_init(lw_sigset *s);
 void lw_sigset_free(lw_sigset *s);
+/* Drops signature i (before a matcher is built on the set: later ones move down). */
+void lw_sigset_remove(lw_sigset *s, size_t i);
 
 /* Load a file or directory into s. 0 on success; 2 with one line in err ("file:line: what
  * (fix)") on any error, s then holding what was loaded before it (free it). */

@@ -43,7 +43,10 @@ lw_dlp_outcome lw_dlp_record(lw_flow_dlp *d, const lw_match_hit *hit, int dir, u
     *entry = e;
     e->matches++;
     uint8_t fp[32];
-    lw_fingerprint(key, hit->value, hit->len, fp);
+    if (hit->norm) /* edm: one customer however the value is written */
+        lw_fingerprint(key, hit->norm, hit->norm_len, fp);
+    else
+        lw_fingerprint(key, hit->value, hit->len, fp);
     for (uint32_t i = 0; i < e->distinct; i++) {
         if (memcmp(e->vals[i].fp, fp, 32) == 0) {
             *val = &e->vals[i];

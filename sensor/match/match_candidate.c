@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "leakwatch/edm.h"
 #include "match/matcher_private.h"
 
 static bool is_alnum(uint8_t b)
@@ -182,7 +183,19 @@ static void finish(lw_match_worker *w, const lw_sig_compiled *c, const uint8_t *
                         .len = (uint32_t)len,
                         .truncated = truncated,
                         .tag = *tag};
-    if (g->validator != LW_VALIDATE_NONE && !lw_validate(g->validator, value, len, &hit.extra)) {
+    uint8_t norm[LW_EDM_VALUE_MAX];
+    if (g->validator == LW_VALIDATE_EDM) {
+        size_t nlen = 0;
+        k->c[LW_MATCH_edm_lookups]++;
+        if (!lw_edm_set_contains(w->m->edm, c->edm_slot, value, len, norm, &nlen)) {
+            k->c[LW_MATCH_rejected_validator]++;
+            return;
+        }
+        k->c[LW_MATCH_edm_members]++;
+        hit.norm = norm;
+        hit.norm_len = (uint32_t)nlen;
+    } else if (g->validator != LW_VALIDATE_NONE &&
+               !lw_validate(g->validator, value, len, &hit.extra)) {
         k->c[LW_MATCH_rejected_validator]++;
         return;
     }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "leakwatch/edm.h"
 #include "match/matcher_private.h"
 #include "match/regex_class.h"
 
@@ -405,6 +406,7 @@ lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_valu
         lw_sig_compiled *c = &m->c[m->n++];
         c->sig = &sigs->v[i];
         c->sig_index = (uint32_t)i;
+        c->edm_slot = -1;
         int rc = compile_one(c, err, errlen);
         if (rc) {
             if (rc == 1) snprintf(err, errlen, "out of memory compiling signatures");
@@ -431,6 +433,23 @@ lw_matcher *lw_matcher_build(const lw_sigset *sigs, const lw_strlist *allow_valu
 fail:
     lw_matcher_free(m);
     return NULL;
+}
+
+bool lw_matcher_attach_edm(lw_matcher *m, lw_edm_set *set, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        lw_sig_compiled *c = &m->c[i];
+        if (c->sig->validator != LW_VALIDATE_EDM) continue;
+        if ((c->edm_slot = lw_edm_set_find(set, c->sig->edm_list)) < 0) {
+            snprintf(err, errlen,
+                     "%s:%u: signature %u: validate edm:%s names no exact_match list (add it "
+                     "under exact_match in the configuration)",
+                     c->sig->file, c->sig->line, (unsigned)c->sig->id, c->sig->edm_list);
+            return false;
+        }
+    }
+    m->edm = set;
+    return true;
 }
 
 const lw_matcher_info *lw_matcher_get_info(const lw_matcher *m)

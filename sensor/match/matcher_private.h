@@ -42,6 +42,7 @@ typedef struct lw_sig_compiled {
     char **keywords; /* context keywords, lower-cased */
     size_t *keyword_len;
     size_t n_keywords;
+    int edm_slot; /* validate: edm:NAME — the list's slot in lw_matcher.edm, else -1 */
 } lw_sig_compiled;
 
 /* A context keyword in the main database: Hyperscan id n + index into lw_matcher.kw. */
@@ -56,6 +57,7 @@ struct lw_matcher {
     lw_kw_ref *kw;
     size_t n_kw;
     const lw_strlist *allow_values; /* global allowlist.values (may be NULL) */
+    struct lw_edm_set *edm;         /* exact_match lists (NULL without edm: signatures) */
     lw_sig_compiled *c;             /* content signatures; the Hyperscan id is the index */
     size_t n;
     hs_database_t *db; /* streaming: the content signatures that are not gated; may be NULL */

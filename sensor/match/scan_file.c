@@ -41,7 +41,10 @@ static void on_hit(void *user, const lw_match_hit *hit)
     size_t n = lw_redact(hit->value, hit->len, buf, sizeof(buf));
     lw_json_key(j, "redacted");
     lw_json_strn(j, (const uint8_t *)buf, n);
-    lw_fingerprint(sc->key, hit->value, hit->len, fp);
+    if (hit->norm)
+        lw_fingerprint(sc->key, hit->norm, hit->norm_len, fp);
+    else
+        lw_fingerprint(sc->key, hit->value, hit->len, fp);
     lw_fingerprint_text(fp, buf);
     lw_json_kv_str(j, "fingerprint", buf);
     if (hit->truncated) lw_json_kv_bool(j, "truncated", true);

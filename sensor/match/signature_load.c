@@ -42,6 +42,16 @@ void lw_sigset_init(lw_sigset *s)
     memset(s, 0, sizeof(*s));
 }
 
+static void signature_free(lw_signature *g);
+
+void lw_sigset_remove(lw_sigset *s, size_t i)
+{
+    if (i >= s->n) return;
+    signature_free(&s->v[i]);
+    memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
+    s->n--;
+}
+
 static void signature_free(lw_signature *g)
 {
     free(g->name);

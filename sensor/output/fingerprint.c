@@ -7,19 +7,26 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* SHA256_Init & co. are deprecated in OpenSSL 3 in favour of EVP, whose contexts cannot be
+ * copied without allocating; they remain part of libcrypto 3's API. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 static bool is_space(uint8_t b)
 {
     return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f';
 }
 
-/* The HMAC pads (RFC 2104): a key longer than the SHA-256 block is hashed first. */
+/* The HMAC pads (RFC 2104): a key longer than the SHA-256 block is hashed first. The states
+ * after the pads are plain SHA256_CTX values: a fingerprint copies them by value, where EVP
+ * would allocate a context per call (fingerprints and EDM lookups run per candidate). */
 static bool prepare_pads(lw_fp_key *k, char *err, size_t errlen)
 {
     uint8_t block[64] = {0}, pad[64];
@@ -29,17 +36,17 @@ static bool prepare_pads(lw_fp_key *k, char *err, size_t errlen)
     } else {
         memcpy(block, k->key, k->len);
     }
-    EVP_MD_CTX *in = EVP_MD_CTX_new(), *out = EVP_MD_CTX_new();
+    SHA256_CTX *in = malloc(sizeof(*in)), *out = malloc(sizeof(*out));
     bool ok = in && out;
     for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
-    ok = ok && EVP_DigestInit_ex(in, EVP_sha256(), NULL) && EVP_DigestUpdate(in, pad, 64);
+    ok = ok && SHA256_Init(in) && SHA256_Update(in, pad, 64);
     for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
-    ok = ok && EVP_DigestInit_ex(out, EVP_sha256(), NULL) && EVP_DigestUpdate(out, pad, 64);
+    ok = ok && SHA256_Init(out) && SHA256_Update(out, pad, 64);
     memset(block, 0, sizeof(block));
     memset(pad, 0, sizeof(pad));
     if (!ok) {
-        EVP_MD_CTX_free(in);
-        EVP_MD_CTX_free(out);
+        free(in);
+        free(out);
         snprintf(err, errlen, "cannot set up HMAC-SHA-256 (libcrypto)");
         return false;
     }
@@ -50,8 +57,10 @@ static bool prepare_pads(lw_fp_key *k, char *err, size_t errlen)
 
 void lw_fp_key_free(lw_fp_key *k)
 {
-    EVP_MD_CTX_free(k->inner);
-    EVP_MD_CTX_free(k->outer);
+    if (k->inner) memset(k->inner, 0, sizeof(SHA256_CTX));
+    if (k->outer) memset(k->outer, 0, sizeof(SHA256_CTX));
+    free(k->inner);
+    free(k->outer);
     memset(k, 0, sizeof(*k));
 }
 
@@ -110,14 +119,18 @@ static bool read_key(lw_fp_key *k, const char *path, char *err, size_t errlen)
 
 void lw_fingerprint(const lw_fp_key *k, const uint8_t *v, size_t n, uint8_t out[32])
 {
+    if (!k->inner) {
+        memset(out, 0, 32);
+        return;
+    }
     uint8_t inner[32];
-    unsigned len = 0;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    bool ok = c && k->inner && EVP_MD_CTX_copy_ex(c, k->inner) && EVP_DigestUpdate(c, v, n) &&
-              EVP_DigestFinal_ex(c, inner, &len) && EVP_MD_CTX_copy_ex(c, k->outer) &&
-              EVP_DigestUpdate(c, inner, sizeof(inner)) && EVP_DigestFinal_ex(c, out, &len);
-    EVP_MD_CTX_free(c);
-    if (!ok) memset(out, 0, 32);
+    SHA256_CTX c = *(const SHA256_CTX *)k->inner;
+    SHA256_Update(&c, v, n);
+    SHA256_Final(inner, &c);
+    c = *(const SHA256_CTX *)k->outer;
+    SHA256_Update(&c, inner, sizeof(inner));
+    SHA256_Final(out, &c);
+    memset(&c, 0, sizeof(c));
 }
 
 void lw_fingerprint_text(const uint8_t fp[32], char out[LW_FP_TEXT_LEN])

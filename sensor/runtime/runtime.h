@@ -37,6 +37,7 @@ typedef struct lw_runtime {
     /* content matching (NULL matcher: no content signatures) */
     const lw_matcher *matcher;
     const lw_fp_key *fp_key;
+    struct lw_edm_set *edm;         /* exact_match lists: reopened on SIGHUP (NULL: none) */
     bool reveal;                    /* output.reveal / --reveal */
     uint32_t max_values;            /* output.max_values */
     const lw_cidr_set *allow_dests; /* allowlist.destinations (CIDRs) */

@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "leakwatch/capture.h"
 #include "leakwatch/decode.h"
+#include "leakwatch/edm.h"
 #include "leakwatch/events.h"
 #include "leakwatch/flow.h"
 #include "privileges.h"
@@ -102,6 +103,16 @@ static void handle_hup(run_state *st)
     char err[512];
     lw_sig_hup = 0;
     if (!lw_output_reopen(st->rt->out, err, sizeof(err))) fprintf(stderr, "leakwatch: %s\n", err);
+    size_t reopened = 0;
+    if (st->rt->edm && !lw_edm_set_reload(st->rt->edm, &reopened, err, sizeof(err))) {
+        /* the lists in use stay: a bad new file never turns detection off */
+        char msg[1200];
+        snprintf(msg, sizeof(msg), "%s; the lists loaded before stay in use", err);
+        fprintf(stderr, "leakwatch: SIGHUP: %s\n", msg);
+        write_error(st, "edm_reload", msg, NULL, 0);
+    } else if (reopened) {
+        fprintf(stderr, "leakwatch: SIGHUP: %zu exact_match list(s) reloaded\n", reopened);
+    }
 }
 
 /* Reads one capture to its end. Returns 0, 3 (damaged input) or 1 (fatal). */
@@ -229,6 +240,7 @@ int lw_sensor_run(lw_runtime *rt, const lw_run_params *rp)
     st.totals.uptime_usec = wall_usec() - started;
     uint64_t ts = st.now_usec ? st.now_usec : wall_usec();
     lw_stats_collect(&st.totals, st.dec, st.disp, rt);
+    st.totals.edm = rt->edm;
     if (st.opened) {
         lw_stats_event(&st.json, ts, rt->sensor_name, &st.totals);
         if (!st.json.oom) lw_output_write(rt->out, st.json.buf, st.json.len);

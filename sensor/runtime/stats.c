@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "leakwatch/edm.h"
 #include "leakwatch/events.h"
 
 void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt)
@@ -58,6 +59,31 @@ static void counters(lw_json *j, const char *const *names, const uint64_t *v, si
                  sizeof((block)->c) / sizeof(uint64_t));                                           \
         lw_json_object_end(j);                                                                     \
     } while (0)
+
+/* exact_match: each list as loaded now, and the SIGHUP reloads */
+static void edm_block(lw_json *j, lw_edm_set *set)
+{
+    uint64_t done, failed;
+    lw_edm_set_reload_counts(set, &done, &failed);
+    lw_json_key(j, "edm");
+    lw_json_object_begin(j);
+    lw_json_key(j, "lists");
+    lw_json_array_begin(j);
+    for (size_t i = 0; i < lw_edm_set_count(set); i++) {
+        lw_edm_set_info in;
+        lw_edm_set_get_info(set, i, &in);
+        lw_json_object_begin(j);
+        lw_json_kv_str(j, "name", in.name);
+        lw_json_kv_u64(j, "entries", in.entries);
+        lw_json_kv_str(j, "normalizer", lw_edm_norm_name(in.norm));
+        lw_json_kv_u64(j, "memory", in.memory);
+        lw_json_object_end(j);
+    }
+    lw_json_array_end(j);
+    lw_json_kv_u64(j, "reloads", done);
+    lw_json_kv_u64(j, "reload_failures", failed);
+    lw_json_object_end(j);
+}
 
 void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_stats_totals *t)
 {
@@ -131,6 +157,7 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     lw_json_object_begin(j);
     lw_json_kv_u64(j, "alerts", t->worker.c[LW_WORKER_alerts]);
     counters(j, lw_match_counter_names, t->match.c, LW_MATCH__COUNT);
+    if (t->edm) edm_block(j, t->edm);
     lw_json_object_end(j);
 
     lw_json_key(j, "output");

@@ -34,6 +34,7 @@ typedef struct lw_stats_totals {
     uint64_t proto_pkts[LW_CLASSIFY_MAX_PROTO], proto_bytes[LW_CLASSIFY_MAX_PROTO];
     const lw_classifier *names; /* a worker's nDPI module, for protocol names (NULL: none) */
     uint64_t events_written, output_errors;
+    struct lw_edm_set *edm; /* exact_match lists (NULL: none) */
 } lw_stats_totals;
 
 void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt);
