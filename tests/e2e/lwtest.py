@@ -200,6 +200,7 @@ class Test:
         self._section = None
         self._section_pass = 0
         self._section_fail = 0
+        self._failures = []  # repeated by finish(): CI shows a log's tail, not its middle
 
     # -- accounting -------------------------------------------------------------------------
 
@@ -228,7 +229,9 @@ class Test:
             self.failed += 1
             self._section_fail += 1
             where = "[%s] " % self._section if self._section else ""
-            print("FAIL: %s%s%s" % (where, what, (": " + detail) if detail else ""))
+            line = "FAIL: %s%s%s" % (where, what, (": " + detail) if detail else "")
+            print(line)
+            self._failures.append(line[:400])
         return bool(cond)
 
     def eq(self, got, want, what):
@@ -256,6 +259,10 @@ class Test:
     def finish(self):
         self.end_section()
         print("%s: %.1f s" % (self.name, time.time() - self.t0))
+        if self._failures:
+            print("failed checks (first %d of %d):" % (min(20, len(self._failures)), self.failed))
+            for line in self._failures[:20]:
+                print("  " + line)
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.exit(1 if self.failed else 0)
 

@@ -212,10 +212,23 @@ plain_cfg = lwtest.write_config(os.path.join(work, "nolists.yaml"),
                                 "output:\n  fingerprint_key: %s\n" % key_path)
 res_off = t.run(["-c", plain_cfg, "-r", pcap])
 t.eq(res_off.rc, 0, "without exact_match the run still exits 0")
-t.ok("2 edm: signature(s) off" in res_off.stderr, "stderr says the edm signatures are off",
-     res_off.stderr)
+t.eq(res_off.stderr, "", "with no list configured the default install runs quietly")
 t.ok(not [a for a in res_off.of_type("alert") if a["alert"]["signature_id"] in
-          (EMAIL_SIG, NUMBER_SIG)], "and they report nothing")
+          (EMAIL_SIG, NUMBER_SIG)], "and the edm signatures report nothing")
+res_toff = t.run(["-T", "-c", plain_cfg], parse=False)
+t.eq(res_toff.rc, 0, "-T without lists exits 0")
+t.ok("edm: 2 signature(s) off: no exact_match list named customer_emails, customer_numbers"
+     in res_toff.stderr, "-T says which edm signatures are off and why", res_toff.stderr)
+one_cfg = lwtest.write_config(os.path.join(work, "onelist.yaml"), (
+    "output:\n  fingerprint_key: %s\nexact_match:\n  - {name: customer_emails, file: %s}\n"
+    % (key_path, emails_edm)))
+res_one = t.run(["-c", one_cfg, "-r", pcap])
+t.eq(res_one.rc, 0, "with one of the two lists the run exits 0")
+t.ok("edm: 1 signature(s) off: no exact_match list named customer_numbers" in res_one.stderr,
+     "a configured set missing a name says so on stderr (likely a typo)", res_one.stderr)
+t.ok(not [a for a in res_one.of_type("alert") if a["alert"]["signature_id"] == NUMBER_SIG]
+     and [a for a in res_one.of_type("alert") if a["alert"]["signature_id"] == EMAIL_SIG],
+     "the listed one still reports, the other does not")
 
 
 # -- SIGHUP reload ------------------------------------------------------------------------------
