@@ -25,14 +25,13 @@
 #include "leakwatch/signatures.h"
 #include "match/scan_file.h"
 
-#define LW_MAX_VOLUME_SIGS 64  /* a bit each in the worker's per-flow masks */
 #define DNS_TUNNEL_PAIRS 65536 /* (host, domain) pairs the DNS-tunnel table tracks */
+#include "runtime/engine.h"
 #include "runtime/sensor_run.h"
 
 /* What the signature engine needs for one run. */
 typedef struct engine {
-    lw_sigset sigs;
-    lw_matcher *matcher;
+    lw_engine *eng; /* generation 1: the signatures and their matcher */
     lw_fp_key key;
     lw_edm_set *edm; /* exact_match lists, NULL without */
 } engine;
@@ -44,71 +43,6 @@ static const char *default_signatures(void)
     if (stat(LW_INSTALL_SIGDIR, &st) == 0 && S_ISDIR(st.st_mode)) return LW_INSTALL_SIGDIR;
     if (stat("signatures", &st) == 0 && S_ISDIR(st.st_mode)) return "signatures";
     return LW_SOURCE_SIGDIR;
-}
-
-/* Loads every signature path (-s, else config `signatures`, else the default directory) and
- * turns off edm:NAME signatures without their exact_match list. 0 or 2. */
-static void drop_unlisted_edm(const lw_config *cfg, lw_sigset *set, bool tell);
-
-static int load_signatures(const lw_options *o, const lw_config *cfg, lw_sigset *set)
-{
-    char err[1024];
-    const char *dflt = default_signatures();
-    size_t n = o->n_sigs ? o->n_sigs : cfg->signatures.n ? cfg->signatures.n : 1;
-    for (size_t i = 0; i < n; i++) {
-        const char *path = o->n_sigs ? o->sigs[i] : cfg->signatures.n ? cfg->signatures.v[i] : dflt;
-        if (lw_sigset_load(set, path, err, sizeof(err)) != 0) {
-            fprintf(stderr, "leakwatch: %s\n", err);
-            return 2;
-        }
-    }
-    size_t volume = 0;
-    for (size_t i = 0; i < set->n; i++) volume += set->v[i].kind == LW_SIG_VOLUME;
-    if (volume > LW_MAX_VOLUME_SIGS) {
-        fprintf(stderr, "leakwatch: signatures: %zu volume signatures, at most %d are supported\n",
-                volume, LW_MAX_VOLUME_SIGS);
-        return 2;
-    }
-    drop_unlisted_edm(cfg, set, o->test_config || cfg->exact_match.n > 0);
-    return 0;
-}
-
-/* An edm:NAME signature whose list is not under exact_match is off, not an error: the shipped
- * example pack (signatures/customer-edm.example.yaml) waits for the operator's lists. One
- * line on stderr says which (tell): under -T, and whenever some lists are configured (then a
- * missing name is likely a typo). With no list at all the default install stays quiet. */
-static bool name_listed(const char *names, const char *name) /* in "a, b, c" */
-{
-    size_t n = strlen(name);
-    for (const char *p = names; (p = strstr(p, name)) != NULL; p += n)
-        if ((p == names || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) return true;
-    return false;
-}
-
-static void drop_unlisted_edm(const lw_config *cfg, lw_sigset *set, bool tell)
-{
-    char names[256] = "";
-    size_t dropped = 0, at = 0;
-    for (size_t i = 0; i < set->n;) {
-        const lw_signature *g = &set->v[i];
-        bool listed = g->validator != LW_VALIDATE_EDM;
-        for (size_t k = 0; !listed && k < cfg->exact_match.n; k++)
-            listed = strcmp(cfg->exact_match.v[k].name, g->edm_list) == 0;
-        if (listed) {
-            i++;
-            continue;
-        }
-        if (!name_listed(names, g->edm_list) && at + strlen(g->edm_list) + 3 < sizeof(names))
-            at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", at ? ", " : "",
-                                   g->edm_list);
-        dropped++;
-        lw_sigset_remove(set, i);
-    }
-    if (dropped && tell)
-        fprintf(stderr,
-                "leakwatch: edm: %zu signature(s) off: no exact_match list named %s (see "
-                "leakwatch-edm build)\n",
-                dropped, names);
 }
 
 static long online_cpus(void)
@@ -147,8 +81,8 @@ static void print_edm(lw_edm_set *set)
 
 static void print_summary(const lw_config *cfg, const lw_options *o, int workers, const engine *e)
 {
-    const lw_sigset *set = &e->sigs;
-    const lw_matcher *m = e->matcher;
+    const lw_sigset *set = &e->eng->sigs;
+    const lw_matcher *m = e->eng->matcher;
     printf("leakwatch %s: configuration OK\n", LW_VERSION);
     printf("  config:      %s\n", o->config ? o->config : "(built-in defaults)");
     printf("  sensor:      %s\n", cfg->sensor_name);
@@ -170,6 +104,7 @@ static void print_summary(const lw_config *cfg, const lw_options *o, int workers
 static int write_pidfile(const char *path)
 {
     FILE *fp = fopen(path, "w");
+    if (fp) (void)fchmod(fileno(fp), 0644); /* 0644 whatever the umask */
     if (!fp || fprintf(fp, "%ld\n", (long)getpid()) < 0 || fclose(fp) != 0) {
         fprintf(stderr, "leakwatch: cannot write pidfile %s: %s\n", path, strerror(errno));
         return 1;
@@ -246,7 +181,7 @@ static int open_edm(const lw_config *cfg, engine *e)
     e->edm = lw_edm_set_open(names, files, n, &e->key, err, sizeof(err));
     free(names);
     free(files);
-    if (!e->edm || !lw_matcher_attach_edm(e->matcher, e->edm, err, sizeof(err))) {
+    if (!e->edm || !lw_matcher_attach_edm(e->eng->matcher, e->edm, err, sizeof(err))) {
         fprintf(stderr, "leakwatch: %s\n", err);
         return 2;
     }
@@ -275,15 +210,17 @@ static int run(const lw_options *o, lw_config *cfg)
 
     engine e;
     memset(&e, 0, sizeof(e));
-    lw_sigset_init(&e.sigs);
-    int rc = load_signatures(o, cfg, &e.sigs);
-    if (!rc) {
-        e.matcher = lw_matcher_build(&e.sigs, &cfg->allowlist.values, err, sizeof(err), &rc);
-        if (!e.matcher) fprintf(stderr, "leakwatch: %s\n", err);
-    }
     /* -T and --scan check (and time) everything up front; the sensor compiles on demand */
-    if (!rc && (o->test_config || o->scan) &&
-        (rc = lw_matcher_prepare_all(e.matcher, err, sizeof(err))))
+    lw_engine_spec spec = {
+        .sig_paths = (const char *const *)o->sigs,
+        .n_sig_paths = o->n_sigs,
+        .default_sigdir = default_signatures(),
+        .cfg = cfg,
+        .prepare_all = o->test_config || o->scan,
+        .tell_edm_off = o->test_config || cfg->exact_match.n > 0,
+    };
+    int rc = 0;
+    if (!(e.eng = lw_engine_build(&spec, err, sizeof(err), &rc)))
         fprintf(stderr, "leakwatch: %s\n", err);
     /* the key: for fingerprints when running, and for the exact_match lists (-T too) */
     if (!rc && (!o->test_config || cfg->exact_match.n)) rc = load_key(cfg, &e.key);
@@ -291,12 +228,11 @@ static int run(const lw_options *o, lw_config *cfg)
     if (!rc && o->test_config) {
         print_summary(cfg, o, workers, &e);
     } else if (!rc) {
-        rc = o->scan ? lw_scan_file(e.matcher, o->scan, &e.key, cfg->output.reveal, stdout)
+        rc = o->scan ? lw_scan_file(e.eng->matcher, o->scan, &e.key, cfg->output.reveal, stdout)
                      : run_sensor(o, cfg, workers, &e);
     }
-    lw_matcher_free(e.matcher);
+    lw_engine_unref(e.eng);
     lw_edm_set_free(e.edm);
-    lw_sigset_free(&e.sigs);
     lw_fp_key_free(&e.key);
     return rc;
 }
@@ -305,11 +241,6 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
 {
     char err[1024];
     int rc;
-    if (cfg->output.type != LW_OUTPUT_FILE) {
-        fprintf(stderr, "leakwatch: output.type %s is not available in this build yet (use file)\n",
-                lw_output_type_name(cfg->output.type));
-        return 2;
-    }
     rc = check_filter(o->bpf);
     if (rc) return rc;
     rc = check_inputs(o);
@@ -319,8 +250,13 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
         return 1;
     }
 
-    const char *out_path = o->output ? o->output : cfg->output.path;
-    lw_output *out = lw_output_open(out_path, err, sizeof(err));
+    /* the configured sink; -o PATH overrides output.path (see output.h). out_path: the event
+     * file, if the sink is one ("-" otherwise) */
+    bool unix_sink =
+        cfg->output.type == LW_OUTPUT_UNIX_DGRAM || cfg->output.type == LW_OUTPUT_UNIX_STREAM;
+    bool to_file = cfg->output.type == LW_OUTPUT_FILE || (o->output && !unix_sink);
+    const char *out_path = !to_file ? "-" : o->output ? o->output : cfg->output.path;
+    lw_output *out = lw_output_open(cfg, o->output, err, sizeof(err));
     if (!out) {
         fprintf(stderr, "leakwatch: %s\n", err);
         return 1;
@@ -354,37 +290,30 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
     rt.n_inputs = o->n_reads;
     rt.out = out;
     atomic_init(&rt.reasm_mem, 0);
-    rt.matcher = lw_matcher_get_info(e->matcher)->content_sigs ? e->matcher : NULL;
+    lw_engine_slot_init(&rt.engine, lw_engine_ref(e->eng));
     rt.fp_key = &e->key;
     rt.edm = e->edm;
     rt.reveal = cfg->output.reveal;
     rt.max_values = cfg->output.max_values;
-    rt.allow_dests =
-        lw_cidr_set_count(cfg->allowlist.dest_cidrs) ? cfg->allowlist.dest_cidrs : NULL;
-    rt.allow_hosts = cfg->allowlist.dest_hosts.n ? &cfg->allowlist.dest_hosts : NULL;
     rt.classify = true;
-    const lw_signature *volume[LW_MAX_VOLUME_SIGS];
-    for (size_t i = 0; i < e->sigs.n; i++)
-        if (e->sigs.v[i].kind == LW_SIG_VOLUME) volume[rt.n_volume++] = &e->sigs.v[i];
-    rt.volume_sigs = volume;
 
     /* application layers (decode.*); the FTP and DNS-tunnel tables are shared by every worker */
     rt.decode_http = cfg->decode.http;
     rt.decode_smtp = cfg->decode.smtp;
     rt.decode_base64 = cfg->decode.base64;
     rt.max_decoded_bytes = cfg->decode.max_decoded_mb << 20;
-    for (size_t i = 0; i < e->sigs.n && !rt.dns_tunnel_sig; i++)
-        if (e->sigs.v[i].kind == LW_SIG_DNS_TUNNEL) rt.dns_tunnel_sig = &e->sigs.v[i];
+    const lw_signature *tunnel = e->eng->dns_tunnel_sig;
     rt.ftp_expect = lw_ftp_expect_new(LW_FTP_EXPECT_MAX);
-    if (rt.dns_tunnel_sig) {
-        const lw_signature *g = rt.dns_tunnel_sig;
+    if (tunnel) {
+        const lw_signature *g = tunnel;
         rt.dns_tunnel = lw_dns_tunnel_new(DNS_TUNNEL_PAIRS, g->min_length, g->min_entropy,
                                           g->threshold ? g->threshold : 1);
     }
-    if (!rt.ftp_expect || (rt.dns_tunnel_sig && !rt.dns_tunnel)) {
+    if (!rt.ftp_expect || (tunnel && !rt.dns_tunnel)) {
         fprintf(stderr, "leakwatch: out of memory\n");
         lw_ftp_expect_free(rt.ftp_expect);
         lw_dns_tunnel_free(rt.dns_tunnel);
+        lw_engine_slot_destroy(&rt.engine);
         lw_output_close(out);
         return 1;
     }
@@ -400,11 +329,19 @@ static int run_sensor(const lw_options *o, lw_config *cfg, int workers, engine *
         .profile = o->profile,
         .user = o->user,
         .group = o->group,
+        .stats_interval = o->stats_interval,
+        .output_path = strcmp(out_path, "-") ? out_path : NULL,
+        .pidfile = o->pidfile,
+        .reload = {.config_path = o->config,
+                   .sig_paths = (const char *const *)o->sigs,
+                   .n_sig_paths = o->n_sigs,
+                   .default_sigdir = default_signatures()},
     };
     lw_install_signal_handlers();
     rc = lw_sensor_run(&rt, &rp);
     lw_ftp_expect_free(rt.ftp_expect);
     lw_dns_tunnel_free(rt.dns_tunnel);
+    lw_engine_slot_destroy(&rt.engine);
     lw_output_close(out);
     if (o->pidfile) unlink(o->pidfile);
     return rc;

@@ -6,9 +6,13 @@
  * check for signals. libpcap's own timeout is not enough for that: with TPACKET_V3 (Linux) the
  * kernel only hands over a block once it holds a packet, so on an idle link pcap_next_ex would
  * block forever. The handle is therefore non-blocking and we poll() its descriptor ourselves.
- * The BPF filter runs in the kernel, so filtered packets are not counted.
+ * The BPF filter runs in the kernel, so filtered packets are not counted. Timestamps are asked
+ * for in microseconds (the precision of every event); the TPACKET_V3 ring is libpcap's default
+ * on Linux. At start-up a warning names the interface's GRO/LRO/TSO/GSO offloads that are on
+ * (offload.c): with them the capture sees merged segments, not the frames on the wire.
  */
 #include "capture/capture_private.h"
+#include "capture/offload.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -47,6 +51,12 @@ lw_capture *lw_capture_open_live(const char *iface, const char *bpf, int snaplen
     pcap_set_promisc(p, 1);
     pcap_set_timeout(p, LW_LIVE_TIMEOUT_MS);
     pcap_set_immediate_mode(p, 0);
+    if (pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO) != 0) {
+        snprintf(err, errlen, "cannot capture on %s: microsecond timestamps not supported (%s)",
+                 iface, pcap_geterr(p));
+        pcap_close(p);
+        return NULL;
+    }
     if (buffer_mb > 0)
         pcap_set_buffer_size(p, buffer_mb >= INT_MAX / (1 << 20) ? INT_MAX : buffer_mb << 20);
     int rc = pcap_activate(p);
@@ -58,6 +68,10 @@ lw_capture *lw_capture_open_live(const char *iface, const char *bpf, int snaplen
         return NULL;
     }
     /* rc > 0 is a warning (e.g. promiscuous mode not supported): capture anyway. */
+    if (rc > 0)
+        fprintf(stderr, "leakwatch: warning: %s: %s\n", iface,
+                pcap_geterr(p) && *pcap_geterr(p) ? pcap_geterr(p) : pcap_statustostr(rc));
+    lw_offload_warn(iface, stderr);
     if (pcap_setnonblock(p, 1, ebuf) < 0 || pcap_get_selectable_fd(p) < 0) {
         snprintf(err, errlen, "cannot capture on %s: %s (the interface cannot be polled)", iface,
                  *ebuf ? ebuf : "no selectable descriptor");

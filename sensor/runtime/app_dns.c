@@ -17,7 +17,8 @@
 
 static bool inspected(const lw_worker *w, const lw_flow_ctx *c, int dir)
 {
-    return w->match && (c->inspect_mask >> dir & 1) && !(c->allow_mask >> dir & 1);
+    (void)w;
+    return c->we->match && (c->inspect_mask >> dir & 1) && !(c->allow_mask >> dir & 1);
 }
 
 /* The labels before the registered domain, concatenated; 0 when there are none. */
@@ -35,11 +36,12 @@ static void scan_name(lw_worker *w, lw_flow *f, int dir, const lw_dns_question *
     uint8_t joined[LW_DNS_NAME_MAX];
     size_t n = rest_joined(q->dotted, joined);
     if (!n) return;
-    if (!w->dgram && !(w->dgram = lw_worker_stream_open(w, 0))) return;
+    lw_wengine *we = ((lw_flow_ctx *)f->user)->we;
+    if (!we->dgram && !(we->dgram = lw_worker_stream_open(w, we, 0))) return;
     lw_hit_ctx h = {.w = w, .f = f, .dir = dir, .layer = "dns.query", .msg = w->dgram_msg};
-    lw_match_stream_boundary(w->match, w->dgram, 0, lw_worker_on_hit, &h);
-    lw_match_stream_data(w->match, w->dgram, 0, joined, n, lw_worker_on_hit, &h);
-    lw_match_stream_boundary(w->match, w->dgram, n, lw_worker_on_hit, &h);
+    lw_match_stream_boundary(we->match, we->dgram, 0, lw_worker_on_hit, &h);
+    lw_match_stream_data(we->match, we->dgram, 0, joined, n, lw_worker_on_hit, &h);
+    lw_match_stream_boundary(we->match, we->dgram, n, lw_worker_on_hit, &h);
     w->app.layer.c[LW_LAYER_dns_queries_scanned]++;
 }
 
@@ -51,14 +53,15 @@ static void tunnel_feed(lw_worker *w, lw_flow *f, int dir, const lw_dns_question
     bool suspect = false;
     uint32_t names =
         lw_dns_tunnel_feed(rt->dns_tunnel, f->ip_version, host, q->dotted, &suspect, &w->app.dns);
-    if (!names) return;
+    const lw_signature *sig = c->we->e->dns_tunnel_sig; /* the flow's engine may have none */
+    if (!names || !sig) return;
     const lw_alert_info a = {
         .flow = f,
         .dir = dir,
         .egress_mask = c->egress_mask,
         .reveal = rt->reveal,
         .meta = &c->cls.meta,
-        .volume_sig = rt->dns_tunnel_sig,
+        .volume_sig = sig,
         .egress_bytes = c->egress_bytes,
         .dns_rrname = q->dotted,
         .tunnel_domain = lw_dns_registered_domain(q->dotted, NULL),

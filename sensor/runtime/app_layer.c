@@ -89,6 +89,12 @@ static lw_layer_counters *lc(lw_worker *w)
 
 /* ------------------------------------------------------------------ layer streams */
 
+/* The engine generation of ad's flow: its streams are scanned with that one's databases. */
+static lw_wengine *engine_of(const app_dir *ad)
+{
+    return ((lw_flow_ctx *)ad->f->user)->we;
+}
+
 static void hit_ctx_of(app_dir *ad, const lstream *ls, lw_hit_ctx *h)
 {
     *h = (lw_hit_ctx){.w = ad->w,
@@ -104,9 +110,9 @@ static lstream *ls_get(app_dir *ad, int i)
 {
     lstream *ls = &ad->ls[i];
     if (ls->ms) return ls;
-    if (ls->tried || !ad->w->match) return NULL;
+    if (ls->tried || !engine_of(ad)->match) return NULL;
     ls->tried = true;
-    if (!(ls->ms = lw_worker_stream_open(ad->w, 0))) {
+    if (!(ls->ms = lw_worker_stream_open(ad->w, engine_of(ad), 0))) {
         lc(ad->w)->c[LW_LAYER_streams_memcap]++;
         return NULL;
     }
@@ -118,7 +124,7 @@ static void ls_boundary(app_dir *ad, lstream *ls)
 {
     lw_hit_ctx h;
     hit_ctx_of(ad, ls, &h);
-    lw_match_stream_boundary(ad->w->match, ls->ms, ls->off, lw_worker_on_hit, &h);
+    lw_match_stream_boundary(engine_of(ad)->match, ls->ms, ls->off, lw_worker_on_hit, &h);
 }
 
 static void ls_begin(app_dir *ad, int i, const char *layer, const char *filename)
@@ -138,7 +144,7 @@ static void ls_data(app_dir *ad, int i, const uint8_t *data, size_t len)
     if (!ls->ms || !len) return;
     lw_hit_ctx h;
     hit_ctx_of(ad, ls, &h);
-    lw_match_stream_data(ad->w->match, ls->ms, ls->off, data, len, lw_worker_on_hit, &h);
+    lw_match_stream_data(engine_of(ad)->match, ls->ms, ls->off, data, len, lw_worker_on_hit, &h);
     ls->off += len;
     lc(ad->w)->c[LW_LAYER_decoded_bytes_scanned] += len;
 }
@@ -376,7 +382,8 @@ static lw_app_flow *app_get(lw_worker *w, lw_flow *f)
 /* A direction's decoded layers are wanted when it is inspected and not allowlisted. */
 static bool wanted(const lw_worker *w, const lw_flow_ctx *c, int dir)
 {
-    return w->match && (c->inspect_mask >> dir & 1) && !(c->allow_mask >> dir & 1) &&
+    (void)w;
+    return c->we->match && (c->inspect_mask >> dir & 1) && !(c->allow_mask >> dir & 1) &&
            !c->name_allowlisted;
 }
 

@@ -2,8 +2,10 @@
  * dispatch.c — capture thread → worker threads (see dispatch.h).
  *
  * Ring records: PKT = lw_packet followed by the bytes of its IP datagram (pointers are
- * rebased on the worker side), TICK = packet time, END = end reason. Rings are FIFO, so a
- * worker sees its packets and ticks in capture order.
+ * rebased on the worker side), TICK = packet time, END = end reason, STATS = copy your
+ * counters into your snapshot (periodic live stats; the worker thread copies them itself, so
+ * nothing reads a running worker's state from another thread). Rings are FIFO, so a worker
+ * sees its packets and ticks in capture order.
  */
 #include "dispatch.h"
 
@@ -14,19 +16,27 @@
 
 #include "ftp_steer.h"
 #include "spsc_ring.h"
+#include "stats.h"
 
 LW_COUNTER_NAMES(dispatch, DISPATCH, LW_DISPATCH_COUNTERS)
 
 #define RING_BYTES (16u << 20) /* per worker: ~10k full-size packets in flight */
+/* the largest record lw_ring_reserve takes (a quarter of the ring, less header and padding) */
+#define REC_MAX (RING_BYTES / 4 - 64)
 
-enum { REC_PKT = 1, REC_TICK = 2, REC_END = 3 };
+enum { REC_PKT = 1, REC_TICK = 2, REC_END = 3, REC_STATS = 4 };
 
 typedef struct lw_worker_slot {
     lw_worker worker;
     lw_ring *ring;
     pthread_t thread;
     bool started;
-    double cpu_seconds; /* CPU time of the thread, taken when it ends */
+    double cpu_seconds;           /* CPU time of the thread, taken when it ends */
+    uint64_t queued, queue_drops; /* this worker's share of the counters (capture thread) */
+    /* the worker's counters as its thread last copied them (REC_STATS), under snap_lock */
+    pthread_mutex_t snap_lock;
+    bool snap_lock_init, have_snap;
+    lw_stats_totals *snap;
 } lw_worker_slot;
 
 struct lw_dispatch {
@@ -66,6 +76,11 @@ static void *worker_main(void *arg)
             uint64_t now;
             memcpy(&now, rec, sizeof(now));
             lw_worker_tick(&s->worker, now);
+        } else if (type == REC_STATS) {
+            pthread_mutex_lock(&s->snap_lock);
+            lw_stats_worker_snapshot(s->snap, &s->worker);
+            s->have_snap = true;
+            pthread_mutex_unlock(&s->snap_lock);
         } else if (type == REC_END) {
             end_rec e;
             memcpy(&e, rec, sizeof(e));
@@ -93,6 +108,9 @@ lw_dispatch *lw_dispatch_new(lw_runtime *rt, int nworkers, bool block)
         if (!lw_worker_init(&s->worker, i, rt)) goto fail;
         if (d->n == 1) continue; /* inline on the capture thread */
         if (!d->ftp && !(d->ftp = lw_ftp_steer_new())) goto fail;
+        if (!(s->snap = calloc(1, sizeof(*s->snap)))) goto fail;
+        if (pthread_mutex_init(&s->snap_lock, NULL) != 0) goto fail;
+        s->snap_lock_init = true;
         s->ring = lw_ring_new(RING_BYTES);
         if (!s->ring || pthread_create(&s->thread, NULL, worker_main, s) != 0) goto fail;
         s->started = true;
@@ -130,10 +148,15 @@ void lw_dispatch_packet(lw_dispatch *d, const lw_packet *p)
     bool payload_inside = p->payload >= p->l3 && p->payload + p->payload_len <= end;
     uint32_t extra = payload_inside ? 0 : p->payload_len;
     h.payload_off = payload_inside ? (uint32_t)(p->payload - p->l3) : p->l3_len;
-    uint8_t *dst =
-        lw_ring_reserve(s->ring, (uint32_t)sizeof(h) + p->l3_len + extra, REC_PKT, d->block);
-    if (!dst) {
-        d->counters.c[d->block ? LW_DISPATCH_oversize : LW_DISPATCH_queue_drops]++;
+    uint64_t rec_len = (uint64_t)sizeof(h) + p->l3_len + extra;
+    if (rec_len > REC_MAX) { /* the ring refuses it whether or not it is full */
+        d->counters.c[LW_DISPATCH_oversize]++;
+        return;
+    }
+    uint8_t *dst = lw_ring_reserve(s->ring, (uint32_t)rec_len, REC_PKT, d->block);
+    if (!dst) { /* live: the ring is full; the capture thread goes on */
+        d->counters.c[LW_DISPATCH_queue_drops]++;
+        s->queue_drops++;
         return;
     }
     memcpy(dst, &h, sizeof(h));
@@ -141,14 +164,20 @@ void lw_dispatch_packet(lw_dispatch *d, const lw_packet *p)
     if (extra) memcpy(dst + sizeof(h) + p->l3_len, p->payload, extra);
     lw_ring_commit(s->ring);
     d->counters.c[LW_DISPATCH_queued]++;
+    s->queued++;
 }
 
-static void broadcast(lw_dispatch *d, uint32_t type, const void *data, uint32_t len)
+/* A small record to every worker; !block (live ticks): a full ring skips it, counted. */
+static void broadcast(lw_dispatch *d, uint32_t type, const void *data, uint32_t len, bool block)
 {
     for (int i = 0; i < d->n; i++) {
         lw_worker_slot *s = &d->slots[i];
         if (!s->started) continue;
-        void *dst = lw_ring_reserve(s->ring, len, type, true);
+        void *dst = lw_ring_reserve(s->ring, len, type, block);
+        if (!dst) {
+            d->counters.c[LW_DISPATCH_tick_drops]++;
+            continue;
+        }
         memcpy(dst, data, len);
         lw_ring_commit(s->ring);
     }
@@ -161,7 +190,26 @@ void lw_dispatch_tick(lw_dispatch *d, uint64_t now_usec)
         lw_worker_tick(&d->slots[0].worker, now_usec);
         return;
     }
-    broadcast(d, REC_TICK, &now_usec, sizeof(now_usec));
+    broadcast(d, REC_TICK, &now_usec, sizeof(now_usec), d->block);
+}
+
+void lw_dispatch_request_snapshots(lw_dispatch *d)
+{
+    if (d->n == 1) return; /* inline: the capture thread reads the worker itself */
+    uint8_t none = 0;
+    broadcast(d, REC_STATS, &none, sizeof(none), d->block);
+}
+
+bool lw_dispatch_with_snapshot(lw_dispatch *d, int i,
+                               void (*fn)(void *ctx, const lw_stats_totals *snap), void *ctx)
+{
+    lw_worker_slot *s = &d->slots[i];
+    if (d->n == 1 || !s->started || !s->snap_lock_init) return false;
+    pthread_mutex_lock(&s->snap_lock);
+    bool have = s->have_snap;
+    if (have) fn(ctx, s->snap);
+    pthread_mutex_unlock(&s->snap_lock);
+    return have;
 }
 
 void lw_dispatch_finish(lw_dispatch *d, uint64_t now_usec, enum lw_flow_reason reason)
@@ -172,7 +220,7 @@ void lw_dispatch_finish(lw_dispatch *d, uint64_t now_usec, enum lw_flow_reason r
         return;
     }
     end_rec e = {.now_usec = now_usec, .reason = (uint32_t)reason};
-    broadcast(d, REC_END, &e, sizeof(e));
+    broadcast(d, REC_END, &e, sizeof(e), true); /* the end must reach every worker */
     for (int i = 0; i < d->n; i++) {
         if (!d->slots[i].started) continue;
         pthread_join(d->slots[i].thread, NULL);
@@ -195,6 +243,12 @@ const lw_dispatch_counters *lw_dispatch_get_counters(const lw_dispatch *d)
     return &d->counters;
 }
 
+void lw_dispatch_worker_queue(const lw_dispatch *d, int i, uint64_t *queued, uint64_t *drops)
+{
+    *queued = d->slots[i].queued;
+    *drops = d->slots[i].queue_drops;
+}
+
 double lw_dispatch_worker_cpu(lw_dispatch *d, int i)
 {
     return d->slots[i].cpu_seconds;
@@ -206,6 +260,8 @@ void lw_dispatch_free(lw_dispatch *d)
     for (int i = 0; d->slots && i < d->n; i++) {
         lw_worker_destroy(&d->slots[i].worker);
         lw_ring_free(d->slots[i].ring);
+        if (d->slots[i].snap_lock_init) pthread_mutex_destroy(&d->slots[i].snap_lock);
+        free(d->slots[i].snap);
     }
     free(d->slots);
     lw_ftp_steer_free(d->ftp);

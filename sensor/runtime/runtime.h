@@ -20,6 +20,7 @@
 #include "leakwatch/output.h"
 #include "leakwatch/reassembly.h"
 #include "leakwatch/signatures.h"
+#include "engine.h"
 
 typedef struct lw_runtime {
     const lw_cidr_set *home_net;
@@ -34,24 +35,21 @@ typedef struct lw_runtime {
     lw_output *out;
     _Atomic uint64_t reasm_mem; /* bytes buffered by reassembly, all workers */
 
-    /* content matching (NULL matcher: no content signatures) */
-    const lw_matcher *matcher;
+    /* the signatures, their matcher and the allowlist: one generation per (re)load */
+    lw_engine_slot engine;
     const lw_fp_key *fp_key;
-    struct lw_edm_set *edm;         /* exact_match lists: reopened on SIGHUP (NULL: none) */
-    bool reveal;                    /* output.reveal / --reveal */
-    uint32_t max_values;            /* output.max_values */
-    const lw_cidr_set *allow_dests; /* allowlist.destinations (CIDRs) */
-    const lw_strlist *allow_hosts;  /* allowlist.destinations (host names / globs, lower case) */
-    bool classify;                  /* classify flows with nDPI */
-    const lw_signature *const *volume_sigs; /* kind: volume signatures (at most 64) */
-    size_t n_volume;
+    struct lw_edm_set *edm; /* exact_match lists: reopened on SIGHUP (NULL: none) */
+    bool reveal;            /* output.reveal / --reveal */
+    uint32_t max_values;    /* output.max_values */
+    bool classify;          /* classify flows with nDPI */
 
     /* application-layer decoding (decode.*) */
     bool decode_http, decode_smtp, decode_base64;
-    uint64_t max_decoded_bytes;         /* per flow direction */
-    lw_ftp_expect_table *ftp_expect;    /* announced FTP data connections, all workers */
-    const lw_signature *dns_tunnel_sig; /* kind: dns_tunnel (NULL: none) */
-    lw_dns_tunnel *dns_tunnel;          /* its table, all workers */
+    uint64_t max_decoded_bytes;      /* per flow direction */
+    lw_ftp_expect_table *ftp_expect; /* announced FTP data connections, all workers */
+    /* the DNS-tunnel table of the first engine's dns_tunnel signature (its thresholds hold
+     * for the run; alerts carry the signature of the flow's engine), all workers */
+    lw_dns_tunnel *dns_tunnel;
 } lw_runtime;
 
 #endif

@@ -5,10 +5,16 @@
  * the same way at any speed. A truncated or corrupt input is reported (error event, stderr),
  * everything before the damage is kept, and the run goes on with the next input; the exit
  * status then is 3.
+ *
+ * Live capture: packets carry kernel (wall-clock) timestamps, and when the link is idle the
+ * read timeout (LW_CAP_TIMEOUT, 100 ms) advances time with the wall clock, so idle flows still
+ * expire. Every --stats-interval seconds of wall-clock time the capture thread writes a stats
+ * event with the totals so far (workers' counters from their latest snapshots, see stats.c).
  */
 #include "sensor_run.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -20,6 +26,7 @@
 #include "leakwatch/events.h"
 #include "leakwatch/flow.h"
 #include "privileges.h"
+#include "reload.h"
 #include "stats.h"
 
 volatile sig_atomic_t lw_sig_stop, lw_sig_hup;
@@ -71,11 +78,18 @@ typedef struct run_state {
     lw_dispatch *disp;
     lw_json json; /* events written by the capture thread (errors, stats) */
     lw_stats_totals totals;
-    uint64_t now_usec; /* packet time: the latest timestamp seen */
-    uint64_t tick_sec; /* last second a tick was sent for */
+    uint64_t now_usec;   /* packet time: the latest timestamp seen */
+    uint64_t tick_sec;   /* last second a tick was sent for */
+    lw_reloader *reload; /* SIGHUP's signature and list reloads */
     bool privileges_dropped;
     bool opened; /* an input was opened: there is something to report */
+    /* live capture: the handle (for drop counters) and the periodic stats events */
+    lw_capture *live;
+    uint64_t started_usec, stats_every_usec, next_stats_usec;
+    lw_stats_totals *periodic; /* scratch for a periodic event (NULL: periodic stats off) */
 } run_state;
+
+#define LW_DEFAULT_STATS_INTERVAL 60
 
 static void write_error(run_state *st, const char *kind, const char *msg, const char *file,
                         uint64_t packet)
@@ -84,6 +98,29 @@ static void write_error(run_state *st, const char *kind, const char *msg, const 
     lw_event_error(&st->json, ts, st->rt->sensor_name, kind, msg, file, packet, 0);
     if (!st->json.oom) lw_output_write(st->rt->out, st->json.buf, st->json.len);
     st->totals.error_events++;
+}
+
+/* Live: a stats event with the totals so far, once the interval has passed (wall clock). */
+static void periodic_stats(run_state *st)
+{
+    uint64_t now = wall_usec();
+    if (now < st->next_stats_usec) return;
+    /* the next one an interval later; intervals missed (a stalled clock step) are skipped */
+    while (st->next_stats_usec <= now) st->next_stats_usec += st->stats_every_usec;
+    lw_stats_totals *t = st->periodic;
+    *t = st->totals;
+    LW_COUNTERS_ADD(&t->capture, lw_capture_counters_get(st->live));
+    uint64_t kd = 0, id = 0;
+    lw_capture_drops(st->live, &kd, &id);
+    t->kernel_drops += kd;
+    t->if_drops += id;
+    t->uptime_usec = now - st->started_usec;
+    lw_stats_collect_live(t, st->dec, st->disp, st->rt);
+    t->edm = st->rt->edm;
+    if (st->reload) lw_reloader_counts(st->reload, &t->reload);
+    lw_stats_event(&st->json, st->now_usec ? st->now_usec : now, st->rt->sensor_name, t);
+    /* queued, never flushed here: a slow sink must not hold the capture thread */
+    if (!st->json.oom) lw_output_write(st->rt->out, st->json.buf, st->json.len);
 }
 
 /* Packet time moved on: once per second of packet time every worker expires idle flows. */
@@ -95,24 +132,21 @@ static void advance_time(run_state *st, uint64_t ts_usec)
         st->tick_sec = sec;
         lw_decoder_expire(st->dec, st->now_usec);
         lw_dispatch_tick(st->disp, st->now_usec);
+        if (st->periodic && st->live) {
+            lw_dispatch_request_snapshots(st->disp); /* answered before the next second */
+            periodic_stats(st);
+        }
     }
 }
 
+/* SIGHUP: the output is reopened here; lists and signatures are reloaded on the reload
+ * thread, so capture goes on while Hyperscan compiles. */
 static void handle_hup(run_state *st)
 {
     char err[512];
     lw_sig_hup = 0;
     if (!lw_output_reopen(st->rt->out, err, sizeof(err))) fprintf(stderr, "leakwatch: %s\n", err);
-    size_t reopened = 0;
-    if (st->rt->edm && !lw_edm_set_reload(st->rt->edm, &reopened, err, sizeof(err))) {
-        /* the lists in use stay: a bad new file never turns detection off */
-        char msg[1200];
-        snprintf(msg, sizeof(msg), "%s; the lists loaded before stay in use", err);
-        fprintf(stderr, "leakwatch: SIGHUP: %s\n", msg);
-        write_error(st, "edm_reload", msg, NULL, 0);
-    } else if (reopened) {
-        fprintf(stderr, "leakwatch: SIGHUP: %zu exact_match list(s) reloaded\n", reopened);
-    }
+    if (st->reload) lw_reloader_request(st->reload);
 }
 
 /* Reads one capture to its end. Returns 0, 3 (damaged input) or 1 (fatal). */
@@ -166,7 +200,8 @@ static int maybe_drop_privileges(run_state *st)
 {
     if (st->privileges_dropped || (!st->rp->user && !st->rp->group)) return 0;
     char err[512];
-    if (!lw_drop_privileges(st->rp->user, st->rp->group, err, sizeof(err))) {
+    const char *own[2] = {st->rp->output_path, st->rp->pidfile};
+    if (!lw_drop_privileges(st->rp->user, st->rp->group, own, 2, err, sizeof(err))) {
         fprintf(stderr, "leakwatch: %s\n", err);
         return 1;
     }
@@ -188,8 +223,17 @@ static int run_inputs(run_state *st)
             lw_capture_close(cap);
             return 1;
         }
+        int every = rp->stats_interval < 0 ? LW_DEFAULT_STATS_INTERVAL : rp->stats_interval;
+        st->live = cap;
+        if (every > 0 && !(st->periodic = malloc(sizeof(*st->periodic))))
+            fprintf(stderr, "leakwatch: out of memory: no periodic stats events\n");
+        st->stats_every_usec = (uint64_t)every * 1000000u;
+        st->next_stats_usec = wall_usec() + st->stats_every_usec;
         status = read_capture(st, cap, rp->iface);
         add_capture_stats(st, cap);
+        st->live = NULL;
+        free(st->periodic);
+        st->periodic = NULL;
         lw_capture_close(cap);
         return status;
     }
@@ -219,6 +263,7 @@ int lw_sensor_run(lw_runtime *rt, const lw_run_params *rp)
     st.rp = rp;
     lw_json_init(&st.json);
     uint64_t started = wall_usec();
+    st.started_usec = started;
     double cpu_start = cpu_seconds();
 
     st.dec = lw_decoder_new(&rp->defrag);
@@ -230,7 +275,12 @@ int lw_sensor_run(lw_runtime *rt, const lw_run_params *rp)
         return 1;
     }
 
+    st.reload = lw_reloader_new(rt, &rp->reload);
+    if (!st.reload)
+        fprintf(stderr, "leakwatch: out of memory: SIGHUP will not reload signatures\n");
     int status = run_inputs(&st);
+    lw_reloader_free(st.reload, &st.totals.reload); /* a reload in progress ends first */
+    st.reload = NULL;
 
     /* End of input (or a stop signal): every flow ends and is reported. */
     double capture_cpu = cpu_seconds() - cpu_start;

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include "leakwatch/defrag.h"
+#include "reload.h"
 #include "runtime.h"
 
 typedef struct lw_run_params {
@@ -20,6 +21,11 @@ typedef struct lw_run_params {
     bool profile;
     lw_defrag_config defrag;
     const char *user, *group; /* drop privileges once the first capture handle is open */
+    /* live: seconds between stats events (0 = none, < 0 = the default 60) */
+    int stats_interval;
+    /* files created before the privilege drop, handed to --user/--group (NULL: none) */
+    const char *output_path, *pidfile;
+    lw_reload_spec reload; /* what SIGHUP reloads */
 } lw_run_params;
 
 /* Set by signal handlers; polled between packets. */

@@ -1,6 +1,13 @@
 /*
  * stats.c — the `stats` event: one object per pipeline stage, each stage's named counters
  * as written by that stage (see counters.h), plus the contract's summary fields.
+ *
+ * Periodic stats on live capture are written by the capture thread while the workers run.
+ * A worker's counters are plain integers its own thread writes, so the capture thread never
+ * reads them in place: each worker thread copies them into a snapshot when asked
+ * (lw_dispatch_request_snapshots, at most once a second) and the event sums the latest
+ * snapshots, at most about a second old. Capture and dispatch counters belong to the capture
+ * thread itself.
  */
 #include "stats.h"
 
@@ -9,11 +16,9 @@
 #include "leakwatch/edm.h"
 #include "leakwatch/events.h"
 
-void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt)
+/* The per-worker part of t back to zero. */
+static void zero_workers(lw_stats_totals *t)
 {
-    t->decode = *lw_decoder_counters(dec);
-    t->defrag = *lw_decoder_defrag_counters(dec);
-    t->dispatch = *lw_dispatch_get_counters(disp);
     memset(&t->flow, 0, sizeof(t->flow));
     memset(&t->reasm, 0, sizeof(t->reasm));
     memset(&t->worker, 0, sizeof(t->worker));
@@ -24,26 +29,83 @@ void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw
     memset(t->proto_bytes, 0, sizeof(t->proto_bytes));
     t->names = NULL;
     t->flows_active = 0;
+}
+
+/* One worker's counters into t. Runs on the thread that owns w (its worker thread for a
+ * snapshot, the capture thread when inline or after the worker has ended): nothing here reads
+ * state another thread is changing, the engine list included. */
+static void add_worker(lw_stats_totals *t, lw_worker *w)
+{
+    LW_COUNTERS_ADD(&t->flow, lw_flow_table_counters(w->flows));
+    LW_COUNTERS_ADD(&t->reasm, &w->reasm.counters);
+    LW_COUNTERS_ADD(&t->worker, &w->counters);
+    lw_app_counters_add(&t->app, &w->app);
+    lw_worker_match_counters(w, &t->match);
+    if (w->cls) {
+        LW_COUNTERS_ADD(&t->classify, lw_classifier_counters(w->cls));
+        if (!t->names) t->names = w->cls;
+    }
+    for (unsigned k = 0; k < LW_CLASSIFY_MAX_PROTO; k++) {
+        t->proto_pkts[k] += w->proto_pkts[k];
+        t->proto_bytes[k] += w->proto_bytes[k];
+    }
+    t->flows_active += lw_flow_table_active(w->flows);
+}
+
+void lw_stats_worker_snapshot(lw_stats_totals *snap, lw_worker *w)
+{
+    zero_workers(snap);
+    add_worker(snap, w);
+}
+
+/* Adds a worker snapshot (the fields add_worker fills) into t. */
+static void merge_worker(void *ctx, const lw_stats_totals *s)
+{
+    lw_stats_totals *t = ctx;
+    LW_COUNTERS_ADD(&t->flow, &s->flow);
+    LW_COUNTERS_ADD(&t->reasm, &s->reasm);
+    LW_COUNTERS_ADD(&t->worker, &s->worker);
+    lw_app_counters_add(&t->app, &s->app);
+    LW_COUNTERS_ADD(&t->match, &s->match);
+    LW_COUNTERS_ADD(&t->classify, &s->classify);
+    for (unsigned k = 0; k < LW_CLASSIFY_MAX_PROTO; k++) {
+        t->proto_pkts[k] += s->proto_pkts[k];
+        t->proto_bytes[k] += s->proto_bytes[k];
+    }
+    if (!t->names) t->names = s->names;
+    t->flows_active += s->flows_active;
+}
+
+static void collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt,
+                    bool running)
+{
+    t->decode = *lw_decoder_counters(dec);
+    t->defrag = *lw_decoder_defrag_counters(dec);
+    t->dispatch = *lw_dispatch_get_counters(disp);
+    t->queues = disp;
+    zero_workers(t);
     for (int i = 0; i < lw_dispatch_workers(disp); i++) {
-        lw_worker *w = lw_dispatch_worker(disp, i);
-        LW_COUNTERS_ADD(&t->flow, lw_flow_table_counters(w->flows));
-        LW_COUNTERS_ADD(&t->reasm, &w->reasm.counters);
-        LW_COUNTERS_ADD(&t->worker, &w->counters);
-        lw_app_counters_add(&t->app, &w->app);
-        if (w->match) LW_COUNTERS_ADD(&t->match, lw_match_worker_counters(w->match));
-        if (w->cls) {
-            LW_COUNTERS_ADD(&t->classify, lw_classifier_counters(w->cls));
-            if (!t->names) t->names = w->cls;
-        }
-        for (unsigned k = 0; k < LW_CLASSIFY_MAX_PROTO; k++) {
-            t->proto_pkts[k] += w->proto_pkts[k];
-            t->proto_bytes[k] += w->proto_bytes[k];
-        }
-        t->flows_active += lw_flow_table_active(w->flows);
+        /* worker threads still running: their latest snapshot (see lw_stats_collect_live) */
+        if (running && lw_dispatch_with_snapshot(disp, i, merge_worker, t)) continue;
+        add_worker(t, lw_dispatch_worker(disp, i));
     }
     t->reasm_memuse = atomic_load(&rt->reasm_mem);
-    t->events_written = lw_output_events_written(rt->out);
-    t->output_errors = lw_output_write_errors(rt->out);
+    /* The final event: everything queued before it is delivered first (bounded wait), so
+     * the counts it reports are those of the log it ends. A periodic one never waits. */
+    if (!running) lw_output_flush(rt->out);
+    lw_output_get_counters(rt->out, &t->output);
+    t->events_written = t->output.written;
+    t->output_errors = t->output.write_errors;
+}
+
+void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt)
+{
+    collect(t, dec, disp, rt, false);
+}
+
+void lw_stats_collect_live(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt)
+{
+    collect(t, dec, disp, rt, true);
 }
 
 static void counters(lw_json *j, const char *const *names, const uint64_t *v, size_t n)
@@ -122,7 +184,24 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     lw_json_object_end(j);
 
     BLOCK(j, "worker", worker, &t->worker);
-    BLOCK(j, "dispatch", dispatch, &t->dispatch);
+    lw_json_key(j, "dispatch");
+    lw_json_object_begin(j);
+    counters(j, lw_dispatch_counter_names, t->dispatch.c, LW_DISPATCH__COUNT);
+    if (t->queues && lw_dispatch_workers(t->queues) > 1) {
+        /* each worker's ring: a full one drops (live), so drops are told per worker */
+        lw_json_key(j, "workers");
+        lw_json_array_begin(j);
+        for (int i = 0; i < lw_dispatch_workers(t->queues); i++) {
+            uint64_t queued, drops;
+            lw_dispatch_worker_queue(t->queues, i, &queued, &drops);
+            lw_json_object_begin(j);
+            lw_json_kv_u64(j, "queued", queued);
+            lw_json_kv_u64(j, "queue_drops", drops);
+            lw_json_object_end(j);
+        }
+        lw_json_array_end(j);
+    }
+    lw_json_object_end(j);
 
     BLOCK(j, "classify", classify, &t->classify);
 
@@ -157,6 +236,9 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     lw_json_object_begin(j);
     lw_json_kv_u64(j, "alerts", t->worker.c[LW_WORKER_alerts]);
     counters(j, lw_match_counter_names, t->match.c, LW_MATCH__COUNT);
+    lw_json_kv_u64(j, "signature_generation", t->reload.generation ? t->reload.generation : 1);
+    lw_json_kv_u64(j, "signature_reloads", t->reload.reloads);
+    lw_json_kv_u64(j, "signature_reload_failures", t->reload.failures);
     if (t->edm) edm_block(j, t->edm);
     lw_json_object_end(j);
 
@@ -167,6 +249,18 @@ void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_s
     lw_json_kv_u64(j, "write_errors", t->output_errors);
     /* input errors of the run, and guard errors about flows */
     lw_json_kv_u64(j, "error_events", t->error_events + t->worker.c[LW_WORKER_error_events]);
+    /* the queue in front of the sink; +1 again: this event */
+    const lw_output_counters *oc = &t->output;
+    lw_json_kv_u64(j, "queued", oc->queued + 1);
+    lw_json_kv_u64(j, "dropped_queue_full", oc->dropped_queue_full);
+    lw_json_kv_u64(j, "dropped_no_memory", oc->dropped_no_memory);
+    lw_json_kv_u64(j, "dropped_rejected", oc->dropped_rejected);
+    lw_json_kv_u64(j, "dropped_at_exit", oc->dropped_at_exit);
+    lw_json_kv_u64(j, "truncated", oc->truncated);
+    lw_json_kv_u64(j, "reconnects", oc->reconnects);
+    lw_json_kv_u64(j, "queue_depth", oc->queue_depth);
+    lw_json_kv_u64(j, "queue_max", oc->queue_max);
+    lw_json_kv_u64(j, "queue_bytes_max", oc->queue_bytes_max);
     lw_json_object_end(j);
 
     lw_json_object_end(j);

@@ -12,6 +12,8 @@
 #include "leakwatch/capture.h"
 #include "leakwatch/decode.h"
 #include "leakwatch/json.h"
+#include "leakwatch/output.h"
+#include "reload.h"
 
 typedef struct lw_stats_totals {
     uint64_t uptime_usec;
@@ -34,10 +36,19 @@ typedef struct lw_stats_totals {
     uint64_t proto_pkts[LW_CLASSIFY_MAX_PROTO], proto_bytes[LW_CLASSIFY_MAX_PROTO];
     const lw_classifier *names; /* a worker's nDPI module, for protocol names (NULL: none) */
     uint64_t events_written, output_errors;
-    struct lw_edm_set *edm; /* exact_match lists (NULL: none) */
+    lw_output_counters output; /* the whole output snapshot (stats.output) */
+    struct lw_edm_set *edm;    /* exact_match lists (NULL: none) */
+    lw_reload_counts reload;   /* SIGHUP signature reloads */
+    const lw_dispatch *queues; /* per-worker queue counters for the event (capture thread) */
 } lw_stats_totals;
 
+/* Sums every counter into t (capture and drop fields are the caller's). After
+ * lw_dispatch_finish, or with one inline worker: the workers are read directly. */
 void lw_stats_collect(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt);
+/* The same while worker threads run (periodic live stats): their latest snapshots. */
+void lw_stats_collect_live(lw_stats_totals *t, lw_decoder *dec, lw_dispatch *disp, lw_runtime *rt);
+/* The per-worker fields of snap from w alone; called on w's own thread. */
+void lw_stats_worker_snapshot(lw_stats_totals *snap, lw_worker *w);
 void lw_stats_event(lw_json *j, uint64_t ts_usec, const char *sensor, const lw_stats_totals *t);
 void lw_stats_profile(FILE *fp, lw_dispatch *disp, double capture_cpu, const lw_stats_totals *t);
 

@@ -32,13 +32,15 @@ static lw_flow_ctx *flow_ctx_new(lw_worker *w, lw_flow *f)
 {
     lw_flow_ctx *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
+    c->we = w->cur;
+    c->we->flows++;
     bool src_home = in_home(w->rt, f->ip_version, &f->src_ip);
     bool dst_home = in_home(w->rt, f->ip_version, &f->dst_ip);
     if (src_home && !dst_home) c->egress_mask |= 1;
     if (dst_home && !src_home) c->egress_mask |= 2;
     c->inspect_mask = w->rt->inspect_all ? 3 : c->egress_mask;
     /* content to an allowlisted destination is neither alerted nor listed: not scanned */
-    const lw_cidr_set *allow = w->rt->allow_dests;
+    const lw_cidr_set *allow = c->we->e->allow_dests;
     if (allow && lw_cidr_set_contains(allow, f->ip_version, f->dst_ip.b)) c->allow_mask |= 1;
     if (allow && lw_cidr_set_contains(allow, f->ip_version, f->src_ip.b)) c->allow_mask |= 2;
     return c;
@@ -46,6 +48,7 @@ static lw_flow_ctx *flow_ctx_new(lw_worker *w, lw_flow *f)
 
 static void write_event(lw_worker *w);
 static void classified(lw_worker *w, lw_flow *f, lw_flow_ctx *c);
+static void wengine_retire(lw_worker *w, lw_wengine *we);
 
 void lw_worker_alert(lw_worker *w, uint64_t ts_usec, const lw_alert_info *a)
 {
@@ -106,22 +109,24 @@ void lw_worker_on_hit(void *user, const lw_match_hit *hit)
     lw_worker_alert(w, t->ts_usec ? t->ts_usec : h->f->last_usec, &a);
 }
 
-lw_match_stream *lw_worker_stream_open(lw_worker *w, uint64_t offset)
+lw_match_stream *lw_worker_stream_open(lw_worker *w, lw_wengine *we, uint64_t offset)
 {
-    uint64_t cost = lw_matcher_get_info(w->rt->matcher)->stream_bytes;
+    uint64_t cost = lw_matcher_get_info(we->e->matcher)->stream_bytes;
     if (!lw_reasm_mem_charge(&w->reasm, cost)) {
-        lw_match_worker_count(w->match, LW_MATCH_streams_memcap);
+        lw_match_worker_count(we->match, LW_MATCH_streams_memcap);
         return NULL;
     }
-    lw_match_stream *ms = lw_match_stream_open(w->match, offset);
+    lw_match_stream *ms = lw_match_stream_open(we->match, offset);
     if (!ms) lw_reasm_mem_release(&w->reasm, cost);
     return ms;
 }
 
+/* Streams belong to the engine of their flow (h->f). */
 void lw_worker_stream_close(lw_worker *w, lw_match_stream *ms, lw_hit_ctx *h)
 {
-    lw_match_stream_close(w->match, ms, lw_worker_on_hit, h);
-    lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(w->rt->matcher)->stream_bytes);
+    lw_wengine *we = ((lw_flow_ctx *)h->f->user)->we;
+    lw_match_stream_close(we->match, ms, lw_worker_on_hit, h);
+    lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(we->e->matcher)->stream_bytes);
 }
 
 /* The match stream of an inspected direction, opened on its first bytes; NULL if the
@@ -138,14 +143,15 @@ static lw_match_stream *match_stream(lw_worker *w, lw_flow_ctx *c, int dir, uint
         w->counters.c[LW_WORKER_allowlisted_bytes] += len;
         return NULL;
     }
-    if (!w->match) return NULL;
+    lw_wengine *we = c->we;
+    if (!we->match) return NULL;
     if (datagram) {
-        if (!w->dgram) w->dgram = lw_worker_stream_open(w, offset);
-        return w->dgram;
+        if (!we->dgram) we->dgram = lw_worker_stream_open(w, we, offset);
+        return we->dgram;
     }
     if (c->ms[dir] || (c->tried_mask >> dir & 1)) return c->ms[dir];
     c->tried_mask |= (uint8_t)(1u << dir);
-    return c->ms[dir] = lw_worker_stream_open(w, offset);
+    return c->ms[dir] = lw_worker_stream_open(w, we, offset);
 }
 
 static void match_stream_close(lw_worker *w, lw_flow *f, int dir)
@@ -208,9 +214,10 @@ static void stream_data(void *user, void *flow, int dir, uint64_t offset, const 
         lw_hit_ctx h = {.w = w, .f = f, .dir = dir, .layer = datagram ? "udp.payload" : NULL};
         if (datagram) h.msg = w->dgram_msg;
         /* a datagram is a message of its own: nothing spans two */
-        if (datagram) lw_match_stream_boundary(w->match, ms, offset, lw_worker_on_hit, &h);
-        lw_match_stream_data(w->match, ms, offset, data, len, lw_worker_on_hit, &h);
-        if (datagram) lw_match_stream_boundary(w->match, ms, offset + len, lw_worker_on_hit, &h);
+        lw_match_worker *mw = c->we->match;
+        if (datagram) lw_match_stream_boundary(mw, ms, offset, lw_worker_on_hit, &h);
+        lw_match_stream_data(mw, ms, offset, data, len, lw_worker_on_hit, &h);
+        if (datagram) lw_match_stream_boundary(mw, ms, offset + len, lw_worker_on_hit, &h);
     }
 }
 
@@ -222,7 +229,7 @@ static void stream_gap(void *user, void *flow, int dir, uint64_t offset, uint64_
     if (c) lw_app_gap(w, f, dir);
     if (c && c->ms[dir]) {
         lw_hit_ctx h = {.w = w, .f = f, .dir = dir};
-        lw_match_stream_gap(w->match, c->ms[dir], offset + len, lw_worker_on_hit, &h);
+        lw_match_stream_gap(c->we->match, c->ms[dir], offset + len, lw_worker_on_hit, &h);
     }
     if (w->rt->dump_dir) {
         char line[64];
@@ -276,6 +283,7 @@ static void flow_ended(void *user, lw_flow *f)
         write_event(w);
     }
     lw_app_flow_free(w, f);
+    lw_wengine *we = c ? c->we : NULL;
     if (c) {
         const lw_flow_meta *m = &c->cls.meta;
         uint16_t id = m->done ? (m->master ? m->master : m->app) : 0;
@@ -288,6 +296,7 @@ static void flow_ended(void *user, lw_flow *f)
     free(c);
     f->user = NULL;
     w->packet = packet;
+    if (we && !--we->flows && we != w->cur) wengine_retire(w, we);
 }
 
 /* Case-insensitive glob ("*.github.com", "github.com") on a host name. */
@@ -321,8 +330,9 @@ static bool volume_applies(const lw_signature *g, const lw_flow_meta *m)
 static void volume_check(lw_worker *w, lw_flow *f, lw_flow_ctx *c)
 {
     uint64_t open = c->vol_match & ~c->vol_fired;
-    for (size_t i = 0; open && i < w->rt->n_volume; i++) {
-        const lw_signature *g = w->rt->volume_sigs[i];
+    const lw_engine *e = c->we->e;
+    for (size_t i = 0; open && i < e->n_volume; i++) {
+        const lw_signature *g = e->volume[i];
         if (!(open >> i & 1) || c->egress_bytes < g->min_egress_bytes) continue;
         c->vol_fired |= 1ull << i;
         const lw_packet *p = w->packet;
@@ -349,7 +359,7 @@ static void classified(lw_worker *w, lw_flow *f, lw_flow_ctx *c)
 {
     const lw_flow_meta *m = &c->cls.meta;
     const char *host = m->sni ? m->sni : m->http_host;
-    const lw_strlist *allow = w->rt->allow_hosts;
+    const lw_strlist *allow = c->we->e->allow_hosts;
     for (size_t i = 0; allow && host && i < allow->n && !c->name_allowlisted; i++) {
         if (!host_matches(allow->v[i], host)) continue;
         /* neither alerted nor listed from here on; what was recorded before is dropped */
@@ -360,9 +370,68 @@ static void classified(lw_worker *w, lw_flow *f, lw_flow_ctx *c)
     }
     /* volume counts egress bytes to a destination that is not allowlisted */
     if (c->name_allowlisted || !(c->egress_mask & ~c->allow_mask)) return;
-    for (size_t i = 0; i < w->rt->n_volume; i++)
-        if (volume_applies(w->rt->volume_sigs[i], m)) c->vol_match |= 1ull << i;
+    const lw_engine *e = c->we->e;
+    for (size_t i = 0; i < e->n_volume; i++)
+        if (volume_applies(e->volume[i], m)) c->vol_match |= 1ull << i;
     if (c->vol_match) volume_check(w, f, c);
+}
+
+/* -- engine generations ------------------------------------------------------------------- */
+
+/* Takes the reference e. NULL (e released) when out of memory. */
+static lw_wengine *wengine_new(lw_engine *e)
+{
+    lw_wengine *we = e ? calloc(1, sizeof(*we)) : NULL;
+    if (we) we->e = e;
+    if (we && e->content && !(we->match = lw_match_worker_new(e->matcher))) {
+        free(we);
+        we = NULL;
+    }
+    if (!we) lw_engine_unref(e);
+    return we;
+}
+
+/* An engine no flow uses any more (or the worker's end): its counters are kept, the rest freed. */
+static void wengine_retire(lw_worker *w, lw_wengine *we)
+{
+    for (lw_wengine **pp = &w->engines; *pp; pp = &(*pp)->next) {
+        if (*pp != we) continue;
+        *pp = we->next;
+        break;
+    }
+    if (we->dgram) {
+        lw_match_stream_close(we->match, we->dgram, NULL, NULL); /* empty: every datagram ended */
+        lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(we->e->matcher)->stream_bytes);
+    }
+    if (we->match) {
+        LW_COUNTERS_ADD(&w->match_retired, lw_match_worker_counters(we->match));
+        lw_match_worker_free(we->match);
+    }
+    lw_engine_unref(we->e);
+    free(we);
+    if (w->cur) w->counters.c[LW_WORKER_engines_retired]++;
+}
+
+/* A reload published a new engine: new flows start on it, flows in progress stay on theirs. */
+static void engine_switch(lw_worker *w)
+{
+    w->engine_seen = lw_engine_slot_generation(&w->rt->engine); /* tried once per generation */
+    lw_wengine *old = w->cur, *we = wengine_new(lw_engine_slot_get(&w->rt->engine));
+    if (!we) {
+        w->counters.c[LW_WORKER_engine_switch_failed]++;
+        return;
+    }
+    we->next = w->engines;
+    w->engines = w->cur = we;
+    w->counters.c[LW_WORKER_engine_switches]++;
+    if (!old->flows) wengine_retire(w, old);
+}
+
+void lw_worker_match_counters(const lw_worker *w, lw_match_counters *out)
+{
+    LW_COUNTERS_ADD(out, &w->match_retired);
+    for (const lw_wengine *we = w->engines; we; we = we->next)
+        if (we->match) LW_COUNTERS_ADD(out, lw_match_worker_counters(we->match));
 }
 
 bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
@@ -375,7 +444,9 @@ bool lw_worker_init(lw_worker *w, int id, lw_runtime *rt)
     lw_reasm_ctx_init(&w->reasm, &rt->reasm_cfg, &rt->reasm_mem, &sink);
     w->flows = lw_flow_table_new(&rt->flow_cfg, flow_ended, w);
     w->pool.cap = LW_DECOMP_POOL_DEFAULT;
-    if (rt->matcher && !(w->match = lw_match_worker_new(rt->matcher))) return false;
+    lw_engine *e = lw_engine_slot_get(&rt->engine);
+    if (!(w->cur = w->engines = wengine_new(e))) return false;
+    w->engine_seen = e->generation;
     if (rt->classify && !(w->cls = lw_classifier_new())) return false;
     return w->flows != NULL;
 }
@@ -415,10 +486,10 @@ void lw_worker_packet(lw_worker *w, const lw_packet *p)
     w->counters.c[LW_WORKER_packets]++;
     if (p->ts_usec > w->now_usec) w->now_usec = p->ts_usec;
     w->packet = p;
-    if (w->match) {
-        lw_match_tag tag = {.ts_usec = p->ts_usec, .packet = p->pkt_num, .file_idx = p->file_idx};
-        lw_match_worker_set_tag(w->match, &tag);
-    }
+    if (lw_engine_slot_generation(&w->rt->engine) != w->engine_seen) engine_switch(w);
+    lw_match_tag tag = {.ts_usec = p->ts_usec, .packet = p->pkt_num, .file_idx = p->file_idx};
+    for (lw_wengine *we = w->engines; we; we = we->next)
+        if (we->match) lw_match_worker_set_tag(we->match, &tag);
     lw_flow *f = lw_flow_packet(w->flows, p, &dir);
     if (!f) return;
     lw_flow_ctx *c = f->user;
@@ -448,6 +519,7 @@ void lw_worker_tick(lw_worker *w, uint64_t now_usec)
 {
     if (now_usec > w->now_usec) w->now_usec = now_usec;
     w->packet = NULL;
+    if (lw_engine_slot_generation(&w->rt->engine) != w->engine_seen) engine_switch(w);
     lw_flow_table_expire(w->flows, w->now_usec);
 }
 
@@ -460,11 +532,8 @@ void lw_worker_finish(lw_worker *w, uint64_t now_usec, enum lw_flow_reason reaso
 void lw_worker_destroy(lw_worker *w)
 {
     if (w->flows) lw_flow_table_free(w->flows);
-    if (w->dgram) {
-        lw_match_stream_close(w->match, w->dgram, NULL, NULL); /* empty: every datagram ended */
-        lw_reasm_mem_release(&w->reasm, lw_matcher_get_info(w->rt->matcher)->stream_bytes);
-    }
-    lw_match_worker_free(w->match);
+    while (w->engines) wengine_retire(w, w->engines);
+    w->cur = NULL;
     lw_classifier_free(w->cls);
     lw_json_free(&w->json);
 }

@@ -12,6 +12,7 @@
 #include "leakwatch/json.h"
 #include "leakwatch/match.h"
 #include "leakwatch/packet.h"
+#include "engine.h"
 #include "runtime.h"
 
 #define LW_WORKER_COUNTERS(X, P)                                                                   \
@@ -31,8 +32,22 @@
     X(P, allowlisted_bytes)      /* bytes of those directions, not scanned */                      \
     X(P, allowlisted_by_name)    /* flows whose TLS SNI / HTTP Host is an allowlisted name */      \
     X(P, volume_alerts)          /* alerts of kind: volume signatures */                           \
-    X(P, error_events)           /* error events about flows (decoding guards) */
+    X(P, error_events)           /* error events about flows (decoding guards) */                  \
+    X(P, engine_switches)        /* new flows went to a reloaded signature engine */               \
+    X(P, engine_switch_failed)   /* a reloaded engine could not get its scratch: kept the old */   \
+    X(P, engines_retired)        /* engine generations freed once their last flow ended */
 LW_COUNTER_BLOCK(worker, WORKER, LW_WORKER_COUNTERS)
+
+/* One engine generation as a worker uses it: its Hyperscan scratch and buffers and the
+ * datagram stream. New flows take the worker's current one; an older one lives until the last
+ * flow that started on it ends (a flow finishes on the database it started with). */
+typedef struct lw_wengine {
+    lw_engine *e;
+    lw_match_worker *match; /* NULL when the engine has no content signatures */
+    lw_match_stream *dgram; /* the match stream every UDP datagram is scanned in */
+    uint64_t flows;         /* flows holding it */
+    struct lw_wengine *next;
+} lw_wengine;
 
 typedef struct lw_worker {
     int id;
@@ -40,9 +55,11 @@ typedef struct lw_worker {
     lw_flow_table *flows;
     lw_reasm_ctx reasm;
     lw_json json;
-    lw_match_worker *match;  /* NULL when there are no content signatures */
-    lw_match_stream *dgram;  /* the match stream every UDP datagram is scanned in */
-    const lw_packet *packet; /* the packet being handled (alerts name it) */
+    lw_wengine *cur;                 /* the engine new flows start on */
+    lw_wengine *engines;             /* cur and every older one still in use, newest first */
+    lw_match_counters match_retired; /* counters of the engines freed so far */
+    uint64_t engine_seen;            /* the slot's generation last switched to (or tried) */
+    const lw_packet *packet;         /* the packet being handled (alerts name it) */
     lw_worker_counters counters;
     lw_classifier *cls; /* nDPI (NULL when classification is off) */
     /* packets and bytes of ended flows by app_proto (nDPI id; 0 = Unknown) */
@@ -65,5 +82,7 @@ void lw_worker_tick(lw_worker *w, uint64_t now_usec);
  * end as timed out (as they would with any worker count), every other flow with reason. */
 void lw_worker_finish(lw_worker *w, uint64_t now_usec, enum lw_flow_reason reason);
 void lw_worker_destroy(lw_worker *w);
+/* The matching counters of every engine this worker used. */
+void lw_worker_match_counters(const lw_worker *w, lw_match_counters *out);
 
 #endif

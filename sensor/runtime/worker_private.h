@@ -25,6 +25,7 @@ typedef struct lw_flow_ctx {
     uint64_t vol_match;     /* bit i: volume signature i applies to this flow */
     uint64_t vol_fired;     /* bit i: it alerted */
     lw_app_flow *app;       /* application layers (NULL: none) */
+    lw_wengine *we;         /* the engine generation the flow started on */
 } lw_flow_ctx;
 
 /* Where the bytes being scanned come from, for the hits they produce. */
@@ -40,7 +41,7 @@ typedef struct lw_hit_ctx {
 /* A validated value: recorded in the flow, alerted at its threshold. user is an lw_hit_ctx. */
 void lw_worker_on_hit(void *user, const lw_match_hit *hit);
 /* A match stream charged to the memcap; NULL (counted) if the cap or memory says no. */
-lw_match_stream *lw_worker_stream_open(lw_worker *w, uint64_t offset);
+lw_match_stream *lw_worker_stream_open(lw_worker *w, lw_wengine *we, uint64_t offset);
 /* Decides what is pending (hits through h) and gives the stream and its charge back. */
 void lw_worker_stream_close(lw_worker *w, lw_match_stream *ms, lw_hit_ctx *h);
 /* An `error` event about flow f (a guard was hit). */

@@ -139,6 +139,46 @@ def event_problems(ev):
     return problems
 
 
+def pcap_records(path):
+    """A classic pcap file as (file header, [record bytes]) for feeding a sensor in parts."""
+    with open(path, "rb") as fp:
+        data = fp.read()
+    recs, off = [], 24
+    while off < len(data):
+        n = int.from_bytes(data[off + 8:off + 12], "little")
+        recs.append(data[off:off + 16 + n])
+        off += 16 + n
+    return data[:24], recs
+
+
+def wait_stderr(proc, text, buf, timeout=30):
+    """Reads proc's stderr into buf[0] until text appears (or timeout); True if it did."""
+    import select
+    end = time.time() + timeout
+    while text not in buf[0] and time.time() < end:
+        r, _, _ = select.select([proc.stderr], [], [], 0.5)
+        if r:
+            chunk = os.read(proc.stderr.fileno(), 65536)
+            if not chunk:
+                break
+            buf[0] += chunk.decode("utf-8", "replace")
+    return text in buf[0]
+
+
+def wait_drained(pipe, timeout=60):
+    """Until the reader has taken every byte written to pipe (FIONREAD on the write end)."""
+    import fcntl
+    import termios
+    end = time.time() + timeout
+    while time.time() < end:
+        n = fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        if int.from_bytes(n, sys.byteorder) == 0:
+            time.sleep(0.3)  # and processed them
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def write_config(path, text):
     """Writes a YAML config file (text as given) and returns its path."""
     with open(path, "w") as fp:
@@ -346,6 +386,17 @@ class Test:
             self.hygiene(res, label)
             out.append((label, res))
         return out
+
+    def end_piped(self, proc, errbuf, label):
+        """After a sensor fed through a pipe: kill it if it still runs, collect the rest of its
+        stderr into errbuf[0], check it for sanitizer reports and the exit code 0."""
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        errbuf[0] += proc.stderr.read().decode("utf-8", "replace")
+        for marker in SANITIZER_MARKERS:
+            self.ok(marker not in errbuf[0], "%s: no sanitizer report" % label, errbuf[0][:2000])
+        self.eq(proc.returncode, 0, "%s exits 0" % label)
 
     def read_events(self, path, label):
         """Parses a JSON Lines output file with the same strictness as stdout."""

@@ -16,16 +16,13 @@ capture that carries known and unknown customers' e-mail addresses and customer 
             no fingerprint_key, malformed CSV: each fails as specified, naming the file
 """
 
-import fcntl
 import hashlib
 import hmac
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
-import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -235,39 +232,8 @@ t.ok(not [a for a in res_one.of_type("alert") if a["alert"]["signature_id"] == N
 t.section("SIGHUP reloads the lists")
 
 
-def pcap_records(path):
-    with open(path, "rb") as fp:
-        data = fp.read()
-    recs, off = [], 24
-    while off < len(data):
-        n = int.from_bytes(data[off + 8:off + 12], "little")
-        recs.append(data[off:off + 16 + n])
-        off += 16 + n
-    return data[:24], recs
-
-
-def wait_stderr(proc, text, buf, timeout=30):
-    end = time.time() + timeout
-    while text not in buf[0] and time.time() < end:
-        r, _, _ = select.select([proc.stderr], [], [], 0.5)
-        if r:
-            chunk = os.read(proc.stderr.fileno(), 65536)
-            if not chunk:
-                break
-            buf[0] += chunk.decode("utf-8", "replace")
-    return text in buf[0]
-
-
-def wait_drained(pipe, timeout=60):
-    """Until the reader has taken every byte written to pipe (FIONREAD on the write end)."""
-    end = time.time() + timeout
-    while time.time() < end:
-        n = fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0\0\0\0")
-        if int.from_bytes(n, sys.byteorder) == 0:
-            time.sleep(0.3)  # and processed them
-            return True
-        time.sleep(0.05)
-    return False
+pcap_records, wait_stderr, wait_drained = lwtest.pcap_records, lwtest.wait_stderr, \
+    lwtest.wait_drained
 
 
 reload_sigs = os.path.join(work, "reload-sig.yaml")
