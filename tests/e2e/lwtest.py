@@ -192,10 +192,15 @@ FINGERPRINT_KEY = b"leakwatch-test-fingerprint-key-0123456789abcdef"
 def fingerprint_key_file(env):
     """A 0600 key file for output.fingerprint_key, so fingerprints are the same in every run
     (and can be recomputed: HMAC-SHA-256 of the value under FINGERPRINT_KEY)."""
+    # Tests run in parallel and share it: written under a private name, then renamed into place,
+    # so a sensor of another test never opens it half-written (an empty key is refused).
     path = os.path.join(env.work, "fingerprint.key")
-    with open(path, "wb") as fp:
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fp:
         fp.write(FINGERPRINT_KEY + b"\n")
-    os.chmod(path, 0o600)
+    os.chmod(tmp, 0o600)
+    os.rename(tmp, path)
     return path
 
 
